@@ -1,0 +1,11 @@
+//! `sync-core`: a sans-IO model of Traefik v3 dynamic configuration.
+//!
+//! Decoders turn each provider's input (file provider YAML/TOML, Consul KV,
+//! Kubernetes CRD manifests) into one [`model::Configuration`] per provider,
+//! keeping where every object came from; the merge qualifies names the way
+//! Traefik's aggregator does (`name@provider`); validation reproduces Traefik's
+//! runtime statuses and error texts and adds the findings Traefik never reports.
+
+pub mod decode;
+pub mod model;
+pub mod rules;
