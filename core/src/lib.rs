@@ -7,5 +7,11 @@
 //! runtime statuses and error texts and adds the findings Traefik never reports.
 
 pub mod decode;
+pub mod finding;
 pub mod model;
+pub mod objects;
+pub mod provider;
+pub mod report;
 pub mod rules;
+pub mod source;
+pub mod static_config;
