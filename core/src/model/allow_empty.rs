@@ -48,7 +48,9 @@ where
             self,
             d: D2,
         ) -> Result<Self::Value, D2::Error> {
-            T::deserialize(d).map(Some)
+            // Through `Option` so that self-describing formats (serde_json) map
+            // `null` to `None`; the project's decoder always visits `Some`.
+            Option::<T>::deserialize(d)
         }
     }
 

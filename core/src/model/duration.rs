@@ -360,7 +360,10 @@ mod tests {
         assert_eq!(p("1.5h"), Ok(90 * MINUTE));
         assert_eq!(p("-5s"), Ok(-5 * SECOND));
         assert_eq!(p("300ms"), Ok(300 * MILLISECOND));
-        assert_eq!(p("1h2m3.5s"), Ok(HOUR + 2 * MINUTE + 3 * SECOND + 500 * MILLISECOND));
+        assert_eq!(
+            p("1h2m3.5s"),
+            Ok(HOUR + 2 * MINUTE + 3 * SECOND + 500 * MILLISECOND)
+        );
         assert_eq!(p("2us"), Ok(2 * MICROSECOND));
         assert_eq!(p("2µs"), Ok(2 * MICROSECOND));
         assert_eq!(p("2μs"), Ok(2 * MICROSECOND));
@@ -376,12 +379,24 @@ mod tests {
         assert_eq!(p("bad"), Err(r#"time: invalid duration "bad""#.into()));
         assert_eq!(p(""), Err(r#"time: invalid duration """#.into()));
         assert_eq!(p("-"), Err(r#"time: invalid duration "-""#.into()));
-        assert_eq!(p("1.5"), Err(r#"time: missing unit in duration "1.5""#.into()));
-        assert_eq!(p("10x"), Err(r#"time: unknown unit "x" in duration "10x""#.into()));
-        assert_eq!(p("1s2"), Err(r#"time: missing unit in duration "1s2""#.into()));
+        assert_eq!(
+            p("1.5"),
+            Err(r#"time: missing unit in duration "1.5""#.into())
+        );
+        assert_eq!(
+            p("10x"),
+            Err(r#"time: unknown unit "x" in duration "10x""#.into())
+        );
+        assert_eq!(
+            p("1s2"),
+            Err(r#"time: missing unit in duration "1s2""#.into())
+        );
         assert_eq!(p("."), Err(r#"time: invalid duration ".""#.into()));
         assert_eq!(p(" 1s"), Err(r#"time: invalid duration " 1s""#.into()));
-        assert_eq!(p("1 s"), Err(r#"time: unknown unit " s" in duration "1 s""#.into()));
+        assert_eq!(
+            p("1 s"),
+            Err(r#"time: unknown unit " s" in duration "1 s""#.into())
+        );
         assert_eq!(
             p("1é"),
             Err(r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#.into())

@@ -26,7 +26,10 @@ pub struct HttpConfiguration {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub models: IndexMap<String, Model>,
     /// Transports (TLS, timeouts) that load balancers select with `serversTransport`.
-    #[serde(rename = "serversTransports", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        rename = "serversTransports",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub servers_transports: IndexMap<String, ServersTransport>,
 }
 

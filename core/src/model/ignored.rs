@@ -12,7 +12,10 @@
 /// Per model struct (serde container name = Rust type name), the Go field names
 /// tagged `file:"-"` in Traefik v3.7.
 pub const FILE_IGNORED_FIELDS: &[(&str, &[&str])] = &[
-    ("Model", &["DeniedEncodedPathCharacters", "DefaultRuleSyntax"]),
+    (
+        "Model",
+        &["DeniedEncodedPathCharacters", "DefaultRuleSyntax"],
+    ),
     ("Router", &["DefaultRule", "DeniedEncodedPathCharacters"]),
     ("RouterTlsConfig", &["ResolvedOptions"]),
     ("RouterObservabilityConfig", &["Metadata"]),

@@ -2,11 +2,11 @@
 //! middleware types of `pkg/config/dynamic/middlewares.go`.
 
 use super::allow_empty;
+use super::is_false;
 use super::middleware_auth::{BasicAuth, DigestAuth, ForwardAuth, Headers, PassTlsClientCert};
 use super::middleware_traffic::{
     Buffering, CircuitBreaker, Compress, InFlightReq, IpAllowList, IpWhiteList, RateLimit, Retry,
 };
-use super::is_false;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -154,7 +154,9 @@ impl Middleware {
 
     /// Members of a `chain` middleware, as written (empty for other types).
     pub fn chain_members(&self) -> &[String] {
-        self.chain.as_ref().map_or(&[], |c| c.middlewares.as_slice())
+        self.chain
+            .as_ref()
+            .map_or(&[], |c| c.middlewares.as_slice())
     }
 
     /// Services this middleware refers to by name (`errors.service`).
@@ -249,10 +251,7 @@ pub struct ErrorPage {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub query: String,
     /// Request headers forwarded to the error service (all when unset).
-    #[serde(
-        rename = "errorRequestHeaders",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "errorRequestHeaders", skip_serializing_if = "Vec::is_empty")]
     pub error_request_headers: Vec<String>,
 }
 

@@ -58,16 +58,10 @@ pub struct ForwardAuth {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<ClientTls>,
     /// Deprecated: trusts all incoming `X-Forwarded-*` headers.
-    #[serde(
-        rename = "trustForwardHeader",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "trustForwardHeader", skip_serializing_if = "Option::is_none")]
     pub trust_forward_header: Option<bool>,
     /// Headers copied from the auth response to the forwarded request.
-    #[serde(
-        rename = "authResponseHeaders",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "authResponseHeaders", skip_serializing_if = "Vec::is_empty")]
     pub auth_response_headers: Vec<String>,
     /// Regex of auth response headers copied to the forwarded request.
     #[serde(

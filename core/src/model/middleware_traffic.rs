@@ -222,7 +222,10 @@ pub struct Retry {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub status: Vec<String>,
     /// Does not retry on network errors.
-    #[serde(rename = "disableRetryOnNetworkError", skip_serializing_if = "is_false")]
+    #[serde(
+        rename = "disableRetryOnNetworkError",
+        skip_serializing_if = "is_false"
+    )]
     pub disable_retry_on_network_error: bool,
     /// Also retries POST, LOCK, PATCH.
     #[serde(rename = "retryNonIdempotentMethod", skip_serializing_if = "is_false")]
@@ -234,16 +237,10 @@ pub struct Retry {
 #[serde(default)]
 pub struct Compress {
     /// Content types never compressed.
-    #[serde(
-        rename = "excludedContentTypes",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "excludedContentTypes", skip_serializing_if = "Vec::is_empty")]
     pub excluded_content_types: Vec<String>,
     /// Content types compressed (all others skipped).
-    #[serde(
-        rename = "includedContentTypes",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "includedContentTypes", skip_serializing_if = "Vec::is_empty")]
     pub included_content_types: Vec<String>,
     /// Minimum body size to compress (default 1024).
     #[serde(rename = "minResponseBodyBytes", skip_serializing_if = "is_zero")]

@@ -59,8 +59,8 @@ pub use service::{
 };
 pub use tcp::{
     RouterTcpTlsConfig, TcpConfiguration, TcpInFlightConn, TcpIpAllowList, TcpIpWhiteList,
-    TcpMiddleware, TcpRouter, TcpServer, TcpServerHealthCheck, TcpService, TcpServersLoadBalancer,
-    TcpServersTransport, TcpWeightedRoundRobin, TcpWrrService, TlsClientConfig,
+    TcpMiddleware, TcpRouter, TcpServer, TcpServerHealthCheck, TcpServersLoadBalancer,
+    TcpServersTransport, TcpService, TcpWeightedRoundRobin, TcpWrrService, TlsClientConfig,
 };
 pub use tls::{
     CertAndStores, Certificate, ClientAuth, Domain, FileOrContent, GeneratedCert, ProxyProtocol,

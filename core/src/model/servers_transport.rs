@@ -34,10 +34,7 @@ pub struct ServersTransport {
     #[serde(rename = "maxIdleConnsPerHost", skip_serializing_if = "is_zero")]
     pub max_idle_conns_per_host: i64,
     /// Forwarding timeouts.
-    #[serde(
-        rename = "forwardingTimeouts",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "forwardingTimeouts", skip_serializing_if = "Option::is_none")]
     pub forwarding_timeouts: Option<ForwardingTimeouts>,
     /// Disables HTTP/2 towards backends (Go field `DisableHTTP2`).
     #[serde(rename = "disableHTTP2", skip_serializing_if = "is_false")]

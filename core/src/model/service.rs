@@ -104,20 +104,14 @@ pub struct ServersLoadBalancer {
     #[serde(rename = "healthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<ServerHealthCheck>,
     /// Passive health checks (failed requests mark a server down).
-    #[serde(
-        rename = "passiveHealthCheck",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "passiveHealthCheck", skip_serializing_if = "Option::is_none")]
     pub passive_health_check: Option<PassiveServerHealthCheck>,
     /// Forwards the client Host header (default true). Go has no `omitempty`
     /// here (a nil value serializes as `null`); it is skipped when unset.
     #[serde(rename = "passHostHeader", skip_serializing_if = "Option::is_none")]
     pub pass_host_header: Option<bool>,
     /// Response flushing settings.
-    #[serde(
-        rename = "responseForwarding",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "responseForwarding", skip_serializing_if = "Option::is_none")]
     pub response_forwarding: Option<ResponseForwarding>,
     /// Servers transport name (`http.serversTransports`).
     #[serde(rename = "serversTransport", skip_serializing_if = "String::is_empty")]
@@ -176,10 +170,7 @@ pub struct ServerHealthCheck {
     #[serde(skip_serializing_if = "GoDuration::is_zero")]
     pub interval: GoDuration,
     /// Interval between checks of unhealthy servers (default: `interval`).
-    #[serde(
-        rename = "unhealthyInterval",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "unhealthyInterval", skip_serializing_if = "Option::is_none")]
     pub unhealthy_interval: Option<GoDuration>,
     /// Timeout of one check (default 5s).
     #[serde(skip_serializing_if = "GoDuration::is_zero")]

@@ -23,7 +23,10 @@ pub struct TcpConfiguration {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub middlewares: IndexMap<String, TcpMiddleware>,
     /// TCP servers transports by name.
-    #[serde(rename = "serversTransports", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        rename = "serversTransports",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub servers_transports: IndexMap<String, TcpServersTransport>,
 }
 
@@ -202,10 +205,7 @@ pub struct TcpServerHealthCheck {
     #[serde(skip_serializing_if = "GoDuration::is_zero")]
     pub interval: GoDuration,
     /// Interval for unhealthy servers.
-    #[serde(
-        rename = "unhealthyInterval",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "unhealthyInterval", skip_serializing_if = "Option::is_none")]
     pub unhealthy_interval: Option<GoDuration>,
     /// Timeout of one check (default 5s).
     #[serde(skip_serializing_if = "GoDuration::is_zero")]

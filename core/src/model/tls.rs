@@ -119,10 +119,7 @@ pub struct ClientAuth {
 #[serde(default)]
 pub struct TlsStore {
     /// Certificate served when no other matches the SNI.
-    #[serde(
-        rename = "defaultCertificate",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultCertificate", skip_serializing_if = "Option::is_none")]
     pub default_certificate: Option<Certificate>,
     /// Default certificate obtained from a certificate resolver instead.
     #[serde(
