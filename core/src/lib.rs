@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod finding;
+pub mod load;
 pub mod model;
 pub mod objects;
 pub mod provider;

@@ -90,9 +90,7 @@ pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
             path: file.path.clone(),
             pos: Pos::default(),
             message: format!(
-                "file is {} bytes, over the {} byte limit this validator accepts",
-                file.content.len(),
-                MAX_FILE_BYTES
+                "file is larger than {MAX_FILE_BYTES} bytes, the limit this validator accepts; split it into several files"
             ),
         });
     }
