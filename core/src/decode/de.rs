@@ -306,12 +306,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         }
         let mut entries: Vec<(&'static str, &Node)> = Vec::new();
         for child in &self.node.children {
-            let field = fields
-                .iter()
-                .find(|f| f.eq_ignore_ascii_case(&child.name))
-                .ok_or_else(|| {
-                    DecodeError::at(child, format!("field not found, node: {}", child.name))
-                })?;
+            let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(&child.name)) else {
+                // Fields tagged `file:"-"` exist in Go: paerser finds them and ignores them.
+                if crate::model::is_file_ignored(name, &child.name) {
+                    continue;
+                }
+                return Err(DecodeError::at(
+                    child,
+                    format!("field not found, node: {}", child.name),
+                ));
+            };
             // Two spellings of one field: the later (in key order) wins, as in paerser.
             match entries.iter_mut().find(|(f, _)| f == field) {
                 Some(entry) => entry.1 = child,
@@ -331,17 +335,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor.visit_enum(value.into_deserializer())
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         self.deserialize_string(visitor)
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }

@@ -156,9 +156,10 @@ impl<'a> Builder<'a> {
             }
             let key_pos = pos_of(&span);
             let (key, is_merge) = match &ev {
-                Event::Scalar(text, style, _, _) => {
-                    (text.to_string(), *style == ScalarStyle::Plain && text == "<<")
-                }
+                Event::Scalar(text, style, _, _) => (
+                    text.to_string(),
+                    *style == ScalarStyle::Plain && text == "<<",
+                ),
                 _ => {
                     // Complex keys: decode and stringify; Go would not produce a string key.
                     let raw = self.value(ev, span)?;
@@ -401,26 +402,25 @@ fn parse_base0_magnitude(s: &str) -> Option<u64> {
 /// yaml.v3 resolves plain `2001-12-14`, `2001-12-14T21:59:43.10-05:00`, ... to `time.Time`.
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let date_ok = b.len() >= 8
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && {
-            let rest = &s[5..];
-            let mut parts = rest.splitn(2, '-');
-            let month = parts.next().unwrap_or("");
-            let tail = parts.next().unwrap_or("");
-            let day: String = tail.chars().take_while(char::is_ascii_digit).collect();
-            (1..=2).contains(&month.len())
-                && month.chars().all(|c| c.is_ascii_digit())
-                && (1..=2).contains(&day.len())
-                && {
-                    let after = &tail[day.len()..];
-                    after.is_empty()
-                        || after.starts_with(['T', 't', ' '])
-                            && after[1..].chars().next().is_some_and(|c| c.is_ascii_digit())
-                }
-        };
-    date_ok
+    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && {
+        let rest = &s[5..];
+        let mut parts = rest.splitn(2, '-');
+        let month = parts.next().unwrap_or("");
+        let tail = parts.next().unwrap_or("");
+        let day: String = tail.chars().take_while(char::is_ascii_digit).collect();
+        (1..=2).contains(&month.len())
+            && month.chars().all(|c| c.is_ascii_digit())
+            && (1..=2).contains(&day.len())
+            && {
+                let after = &tail[day.len()..];
+                after.is_empty()
+                    || after.starts_with(['T', 't', ' '])
+                        && after[1..]
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_digit())
+            }
+    }
 }
 
 #[cfg(test)]
@@ -464,7 +464,12 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused() {
         let err = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
-        assert!(err.message.contains(r#"mapping key "a" already defined at line 1"#), "{}", err.message);
+        assert!(
+            err.message
+                .contains(r#"mapping key "a" already defined at line 1"#),
+            "{}",
+            err.message
+        );
         assert_eq!(err.at, At::Pos(Pos::new(3, 1)));
     }
 
