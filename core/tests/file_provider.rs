@@ -159,3 +159,35 @@ fn garbage_never_panics() {
     };
     assert!(decode_provider(&[invalid_utf8]).is_rejected());
 }
+
+/// Each expectation below was observed on real Traefik 3.7.15 (file provider, fresh start).
+#[test]
+fn yaml_v3_and_paerser_quirks_match_traefik() {
+    let router = |text: &str| {
+        let p = decode_provider(&[file("a.yml", text)]);
+        assert!(!p.is_rejected(), "{:?}", p.status);
+        p.config.http.unwrap().routers
+    };
+    // A YAML list where a string is expected: paerser's raw list encoding becomes the rule.
+    let r = router("http:\n  routers:\n    r:\n      rule: [a, b]\n      service: x\n");
+    assert_eq!(r["r"].rule, "\u{2551}24\u{2551}a\u{2551}b");
+    // Two spellings of one field: the later in byte order of keys wins ("rule" > "Rule").
+    let r = router("http:\n  routers:\n    r:\n      rule: Host(`a`)\n      Rule: Host(`b`)\n");
+    assert_eq!(r["r"].rule, "Host(`a`)");
+    // Null objects are dropped; only the first YAML document counts.
+    let r = router("http:\n  routers:\n    r:\n    q:\n      rule: Host(`a`)\n---\nhttp:\n  routers:\n    z:\n      rule: Host(`b`)\n");
+    assert_eq!(r.keys().collect::<Vec<_>>(), vec!["q"]);
+    // Hex and exponent numbers are converted before parsing.
+    let r = router("http:\n  routers:\n    r:\n      priority: 0x10\n    s:\n      priority: 1e3\n");
+    assert_eq!((r["r"].priority, r["s"].priority), (16, 1000));
+    // Unknown top-level keys are ignored.
+    let r = router("foo: bar\nhttp:\n  routers:\n    r:\n      rule: Host(`a`)\n");
+    assert_eq!(r.len(), 1);
+    // Rejections: a fractional priority, an unquoted date.
+    for text in [
+        "http:\n  routers:\n    r:\n      priority: 1.5\n",
+        "http:\n  routers:\n    r:\n      rule: 2001-12-14\n",
+    ] {
+        assert!(decode_provider(&[file("a.yml", text)]).is_rejected(), "{text}");
+    }
+}
