@@ -163,7 +163,7 @@ impl<'a> HttpBuild<'a> {
             if let Some(t) = missing {
                 if let Some(server) = lb.servers.first() {
                     return Err(format!(
-                        "error building proxy for server URL {}: getting ServersTransport: servers transport not found {t}",
+                        "error building proxy for server URL {}: getting RoundTripper: servers transport not found {t}",
                         server.url
                     ));
                 }

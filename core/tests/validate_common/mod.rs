@@ -73,3 +73,91 @@ pub fn s(v: &[&str]) -> Vec<String> {
 pub fn codes(r: &Report) -> Vec<&'static str> {
     r.findings.iter().map(|f| f.code).collect()
 }
+
+fn pylist(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|x| format!("'{x}'")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Enabled => "enabled",
+        Status::Warning => "warning",
+        Status::Disabled => "disabled",
+    }
+}
+
+/// The report in the line format of the probe script that recorded Traefik's API
+/// (`<kind> <name> <status> [prio=] [eps=] [usedBy=]`, then `    ! <error>` lines).
+pub fn dump(r: &Report) -> String {
+    let mut out = String::new();
+    let mut router = |kind: &str, name: &str, x: &sync_core::report::RouterReport| {
+        let mut extra = String::new();
+        if x.priority != 0 {
+            extra.push_str(&format!(" prio={}", x.priority));
+        }
+        if !x.entry_points.is_empty() {
+            extra.push_str(&format!(" eps={}", pylist(&x.entry_points)));
+        }
+        out.push_str(&format!("{kind} {name} {}{extra}\n", status_word(x.status)));
+        for e in &x.errors {
+            out.push_str(&format!("    ! {e}\n"));
+        }
+    };
+    for (n, x) in &r.http.routers {
+        router("http/routers", n, x);
+    }
+    let mut lines = |kind: &str,
+                     objs: &std::collections::BTreeMap<String, sync_core::report::ObjectReport>,
+                     out: &mut String| {
+        for (n, x) in objs {
+            let extra = if x.used_by.is_empty() {
+                String::new()
+            } else {
+                format!(" usedBy={}", pylist(&x.used_by))
+            };
+            out.push_str(&format!("{kind} {n} {}{extra}\n", status_word(x.status)));
+            for e in &x.errors {
+                out.push_str(&format!("    ! {e}\n"));
+            }
+        }
+    };
+    lines("http/services", &r.http.services, &mut out);
+    lines("http/middlewares", &r.http.middlewares, &mut out);
+    let mut tcp = String::new();
+    for (n, x) in &r.tcp.routers {
+        let mut extra = String::new();
+        if x.priority != 0 {
+            extra.push_str(&format!(" prio={}", x.priority));
+        }
+        if !x.entry_points.is_empty() {
+            extra.push_str(&format!(" eps={}", pylist(&x.entry_points)));
+        }
+        tcp.push_str(&format!(
+            "tcp/routers {n} {}{extra}\n",
+            status_word(x.status)
+        ));
+        for e in &x.errors {
+            tcp.push_str(&format!("    ! {e}\n"));
+        }
+    }
+    out.push_str(&tcp);
+    lines("tcp/services", &r.tcp.services, &mut out);
+    lines("tcp/middlewares", &r.tcp.middlewares, &mut out);
+    for (n, x) in &r.udp.routers {
+        let extra = if x.entry_points.is_empty() {
+            String::new()
+        } else {
+            format!(" eps={}", pylist(&x.entry_points))
+        };
+        out.push_str(&format!(
+            "udp/routers {n} {}{extra}\n",
+            status_word(x.status)
+        ));
+        for e in &x.errors {
+            out.push_str(&format!("    ! {e}\n"));
+        }
+    }
+    lines("udp/services", &r.udp.services, &mut out);
+    out
+}
