@@ -275,7 +275,10 @@ pub fn parse_tcp_rule(rule: &str, syntax: RuleSyntax) -> Result<TcpRule, RuleErr
     tcp_build_stage(rule, syntax, domains)
 }
 
-fn tcp_parse_stage(rule: &str) -> Result<Vec<String>, RuleError> {
+/// `tcpmuxer.ParseHostSNI` as the TCP router manager calls it first: `router has no rule`,
+/// a parse error (`invalid rule: "R" , <error>`; the inner error is in `detail`), or the
+/// lower-cased `HostSNI` values left to right.
+pub fn tcp_parse_stage(rule: &str) -> Result<Vec<String>, RuleError> {
     if rule.is_empty() {
         return Err(RuleError::new(
             RuleErrorKind::NoRule,
