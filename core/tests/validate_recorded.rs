@@ -40,3 +40,8 @@ fn c1_references_and_entry_points() {
 fn c2_recursion_parents_health_tls_conflicts_middleware_configs() {
     check("c2");
 }
+
+#[test]
+fn c3_tcp_and_udp() {
+    check("c3");
+}

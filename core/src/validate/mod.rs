@@ -140,6 +140,10 @@ pub fn validate(static_cfg: Option<&StaticConfig>, providers: &[ProviderConfig])
             .help("pass Traefik's static configuration (--static) to check entry points and route overlaps exactly"),
         );
     }
+    // Route overlap / shadow / nondeterminism analysis (owned by core/src/routing).
+    report
+        .findings
+        .extend(crate::routing::overlap::findings(static_cfg, providers, &report));
     report.normalize_findings();
     report
 }

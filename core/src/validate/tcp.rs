@@ -63,7 +63,13 @@ impl TcpBuild<'_> {
             let mut stack = stack.to_vec();
             stack.push(name.clone());
             for child in &w.services {
-                self.build_service(own, &child.name, &stack)?;
+                // Seen on Traefik 3.7.15: the child's error is also recorded on the parent.
+                if let Err(e) = self.build_service(own, &child.name, &stack) {
+                    if let Some(s) = self.services.get_mut(&name) {
+                        s.state.add_error(e.clone(), true);
+                    }
+                    return Err(e);
+                }
             }
             return Ok(());
         }

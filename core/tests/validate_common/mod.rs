@@ -107,7 +107,7 @@ pub fn dump(r: &Report) -> String {
     for (n, x) in &r.http.routers {
         router("http/routers", n, x);
     }
-    let mut lines = |kind: &str,
+    let lines = |kind: &str,
                      objs: &std::collections::BTreeMap<String, sync_core::report::ObjectReport>,
                      out: &mut String| {
         for (n, x) in objs {
