@@ -1,0 +1,288 @@
+//! The thin daemon loop: node set + runtime state → plan → runtime API → persisted config.
+//! Runs a round on every node-set change, every `resync` interval (which also reconciles
+//! after an HAProxy restart) and quickly again while drains are in progress.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::backends::BackendsConfig;
+use super::file_source::NodeSet;
+use super::membership::{Decision, desired_all};
+use super::metrics::{BackendLabel, HoldLabel, Metrics};
+use super::persist::{run_reload, write_checked};
+use super::plan::{Finding, PlanSettings, Removals, plan};
+use super::render::render;
+use super::runtime::{ProcessInfo, RuntimeClient};
+
+/// Daemon settings.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub backends: BackendsConfig,
+    pub haproxy_cfg: PathBuf,
+    pub haproxy_bin: String,
+    pub client: RuntimeClient,
+    /// Shell command for structural changes (`systemctl reload haproxy`); None = never reload.
+    pub reload_cmd: Option<String>,
+    pub min_reload_interval: Duration,
+    pub resync: Duration,
+    pub settings: PlanSettings,
+    /// Persist membership into `haproxy_cfg`.
+    pub persist: bool,
+}
+
+/// Outcome of one round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundOutcome {
+    pub applied: usize,
+    pub waiting: bool,
+    pub reload_pending: bool,
+}
+
+/// Loop state.
+pub struct Syncer {
+    cfg: DaemonConfig,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    removals: Removals,
+    decisions: BTreeMap<(String, String), Decision>,
+    last_process: Option<ProcessInfo>,
+    last_reload: Option<Instant>,
+    reload_pending: bool,
+    last_findings: Vec<Finding>,
+}
+
+impl Syncer {
+    pub fn new(cfg: DaemonConfig, metrics: Arc<Metrics>) -> Self {
+        Syncer {
+            cfg,
+            metrics,
+            started: Instant::now(),
+            removals: Removals::new(),
+            decisions: BTreeMap::new(),
+            last_process: None,
+            last_reload: None,
+            reload_pending: false,
+            last_findings: Vec::new(),
+        }
+    }
+
+    fn log_decisions(&mut self, backend: &str, decisions: &[Decision]) {
+        for d in decisions {
+            let key = (backend.to_string(), d.node.clone());
+            if self.decisions.get(&key) != Some(d) {
+                match d.member {
+                    Some(state) => {
+                        tracing::info!(backend, node = %d.node, ?state, reason = %d.reason, "member")
+                    }
+                    None => {
+                        tracing::info!(backend, node = %d.node, reason = %d.reason, "not a member")
+                    }
+                }
+                self.decisions.insert(key, d.clone());
+            }
+        }
+    }
+
+    /// One reconcile round. Errors leave HAProxy as it is (or partially applied when a
+    /// command failed midway; the next round starts again from the socket's state).
+    pub async fn round(&mut self, nodes: &NodeSet) -> RoundOutcome {
+        let mut outcome = RoundOutcome::default();
+        // Restart detection (informational; every round reads the runtime state anyway).
+        match self.cfg.client.process_info().await {
+            Ok(p) => {
+                if let Some(prev) = &self.last_process
+                    && (prev.pid != p.pid || p.uptime_sec < prev.uptime_sec)
+                {
+                    tracing::warn!(old_pid = %prev.pid, new_pid = %p.pid, "HAProxy restarted or reloaded; reconciling from its runtime state");
+                }
+                self.last_process = Some(p);
+            }
+            Err(e) => {
+                self.metrics.fail("runtime", e.to_string());
+                tracing::error!(error = %e, "runtime API unreachable; nothing changed");
+                return outcome;
+            }
+        }
+        let runtime = match self.cfg.client.read_state().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.metrics.fail("runtime", e.to_string());
+                tracing::error!(error = %e, "cannot read HAProxy state; nothing changed");
+                return outcome;
+            }
+        };
+        for def in &self.cfg.backends.backends {
+            let n = runtime
+                .backends
+                .get(&def.name)
+                .map(|b| b.len())
+                .unwrap_or(0);
+            self.metrics
+                .backend_servers
+                .get_or_create(&BackendLabel {
+                    backend: def.name.clone(),
+                })
+                .set(n as i64);
+        }
+        let Some(nodes) = nodes else {
+            tracing::warn!("no node data yet; keeping HAProxy as it is");
+            return outcome;
+        };
+        let desired = match desired_all(&self.cfg.backends.backends, nodes) {
+            Ok(d) => d,
+            Err(e) => {
+                self.metrics.fail("plan", e.to_string());
+                tracing::error!(error = %e, "bad node data; HAProxy left untouched");
+                return outcome;
+            }
+        };
+        for (backend, d) in &desired {
+            self.log_decisions(backend, &d.decisions);
+        }
+        let now = self.started.elapsed();
+        let p = plan(
+            &self.cfg.backends.backends,
+            &desired,
+            &runtime,
+            &mut self.removals,
+            now,
+            self.cfg.settings,
+        );
+        for f in &p.findings {
+            let (backend, reason) = match f {
+                Finding::EmptyBackendKept { backend, .. } => (backend, "empty-backend"),
+                Finding::RemovalLimit { backend, .. } => (backend, "removal-limit"),
+                Finding::MissingBackend { backend } => (backend, "missing-backend"),
+            };
+            if !self.last_findings.contains(f) || reason != "missing-backend" {
+                tracing::error!(backend = %backend, reason, "{f}");
+            }
+            self.metrics
+                .safety_holds
+                .get_or_create(&HoldLabel {
+                    backend: backend.clone(),
+                    reason: reason.into(),
+                })
+                .inc();
+        }
+        self.last_findings = p.findings.clone();
+        for c in &p.changes {
+            tracing::info!(backend = %c.backend, server = %c.server, change = %c.what, "applying");
+        }
+        for cmd in &p.commands {
+            if let Err(e) = self.cfg.client.apply(cmd).await {
+                self.metrics.fail("runtime", e.to_string());
+                tracing::error!(error = %e, "runtime API command failed; will retry from the socket's state");
+                return outcome;
+            }
+            outcome.applied += 1;
+        }
+        for c in &p.changes {
+            self.metrics
+                .changes_applied
+                .get_or_create(&BackendLabel {
+                    backend: c.backend.clone(),
+                })
+                .inc();
+        }
+        outcome.waiting = p.waiting;
+        if self.cfg.persist {
+            let text = render(&self.cfg.backends, &p.target);
+            match write_checked(&self.cfg.haproxy_bin, &self.cfg.haproxy_cfg, &text).await {
+                Ok(w) => {
+                    if w.changed {
+                        tracing::info!(path = %self.cfg.haproxy_cfg.display(), structural = w.structural, "persisted haproxy.cfg");
+                    }
+                    if w.structural {
+                        self.reload_pending = true;
+                    }
+                }
+                Err(e) => {
+                    self.metrics.fail("persist", e.to_string());
+                    tracing::error!(error = %e, "could not persist haproxy.cfg");
+                    return outcome;
+                }
+            }
+        }
+        if self.reload_pending && !self.try_reload().await {
+            outcome.reload_pending = true;
+            return outcome;
+        }
+        if p.findings.is_empty() {
+            self.metrics.success();
+        } else if let Some(f) = p.findings.first() {
+            // Still a successful round (what could be done was done), but reported.
+            self.metrics.success();
+            if let Ok(mut e) = self.metrics.last_error.lock() {
+                *e = Some(format!("safety: {f}"));
+            }
+        }
+        outcome
+    }
+
+    /// Reload if allowed by the rate limit. Returns false when the reload is still pending.
+    async fn try_reload(&mut self) -> bool {
+        let Some(cmd) = self.cfg.reload_cmd.clone() else {
+            tracing::warn!("structural change written to haproxy.cfg but no --reload-cmd is set");
+            self.reload_pending = false;
+            return true;
+        };
+        if let Some(last) = self.last_reload
+            && last.elapsed() < self.cfg.min_reload_interval
+        {
+            return false;
+        }
+        self.last_reload = Some(Instant::now());
+        match run_reload(&cmd, Duration::from_secs(30)).await {
+            Ok(()) => {
+                tracing::info!(command = %cmd, "reloaded HAProxy for a structural change");
+                self.metrics.reloads.inc();
+                self.reload_pending = false;
+                true
+            }
+            Err(e) => {
+                self.metrics.fail("reload", e.to_string());
+                tracing::error!(error = %e, "reload failed");
+                false
+            }
+        }
+    }
+
+    /// Run until `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        mut nodes: watch::Receiver<NodeSet>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let snapshot = nodes.borrow_and_update().clone();
+            let out = self.round(&snapshot).await;
+            let wait = if out.waiting {
+                Duration::from_millis(50)
+            } else if out.reload_pending {
+                self.cfg
+                    .min_reload_interval
+                    .min(self.cfg.resync)
+                    .max(Duration::from_millis(100))
+            } else {
+                self.cfg.resync
+            };
+            tokio::select! {
+                r = nodes.changed() => if r.is_err() {
+                    tracing::warn!("node source stopped; keeping the last node set");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {},
+                        _ = &mut shutdown => break,
+                    }
+                },
+                _ = tokio::time::sleep(wait) => {},
+                _ = &mut shutdown => break,
+            }
+        }
+    }
+}
