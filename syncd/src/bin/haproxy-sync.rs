@@ -269,7 +269,12 @@ async fn run_cmd(args: RunArgs) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
     let client = RuntimeClient::new(args.socket.clone());
     // Check the socket is usable up front: a clear error instead of a silent loop.
-    match client.send("show info").await {
+    // An admin-level command on a backend that cannot exist: "No such backend." with
+    // `level admin`, "Permission denied." without.
+    match client
+        .send("set server haproxy-sync/probe state ready")
+        .await
+    {
         Ok(r) if r.contains("Permission denied") => {
             bail!(
                 "admin socket {}: permission denied (needs `level admin`)",
