@@ -36,7 +36,8 @@ pub struct KubeSourceConfig {
 }
 
 /// The endpoints to try, in order, without duplicates: configured URL, explicit ones, then
-/// `https://<InternalIP>:<api_port>` of known control-plane nodes and `known_cp` addresses.
+/// `<scheme>://<InternalIP>:<api_port>` of known control-plane nodes and `known_cp`
+/// addresses (scheme of the configured URL, normally `https`).
 pub fn endpoints(cfg: &KubeSourceConfig, nodes: &[NodeInfo], known_cp: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |u: String| {
@@ -46,6 +47,12 @@ pub fn endpoints(cfg: &KubeSourceConfig, nodes: &[NodeInfo], known_cp: &[String]
         }
     };
     push(cfg.base.cluster_url.to_string());
+    let scheme = cfg
+        .base
+        .cluster_url
+        .scheme_str()
+        .unwrap_or("https")
+        .to_string();
     for e in &cfg.extra_endpoints {
         push(e.clone());
     }
@@ -58,11 +65,11 @@ pub fn endpoints(cfg: &KubeSourceConfig, nodes: &[NodeInfo], known_cp: &[String]
     };
     for n in nodes.iter().filter(|n| n.is_control_plane() && !n.deleting) {
         if let Some(a) = n.address("InternalIP") {
-            push(format!("https://{}:{}", host(a), cfg.api_port));
+            push(format!("{scheme}://{}:{}", host(a), cfg.api_port));
         }
     }
     for a in known_cp {
-        push(format!("https://{}:{}", host(a), cfg.api_port));
+        push(format!("{scheme}://{}:{}", host(a), cfg.api_port));
     }
     out
 }
@@ -128,8 +135,11 @@ pub async fn watch_nodes(
         match next {
             None => return WatchEnd::Closed,
             Some(Ok(ev)) => {
-                errors = 0;
-                metrics.node_source_up.set(1);
+                // `Init` comes before the list request: it proves nothing about the API.
+                if !matches!(ev, watcher::Event::Init) {
+                    errors = 0;
+                    metrics.node_source_up.set(1);
+                }
                 writer.apply_watcher_event(&ev);
                 match ev {
                     watcher::Event::InitDone
