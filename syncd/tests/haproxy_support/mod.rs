@@ -595,6 +595,40 @@ impl Bed {
         Daemon::start(self.dir.path(), &args)
     }
 
+    /// Daemon on the Kubernetes API described by `kubeconfig`.
+    pub fn start_daemon_kube(&self, kubeconfig: &Path, extra: &[&str]) -> Daemon {
+        let (b, k, c, s) = (
+            self.backends_file.display().to_string(),
+            kubeconfig.display().to_string(),
+            self.cfg.display().to_string(),
+            self.sock().display().to_string(),
+        );
+        let mut args = vec![
+            "--backends",
+            &b,
+            "--kubeconfig",
+            &k,
+            "--haproxy-cfg",
+            &c,
+            "--socket",
+            &s,
+            "--resync-interval",
+            "1s",
+        ];
+        args.extend_from_slice(extra);
+        Daemon::start(self.dir.path(), &args)
+    }
+
+    /// A kubeconfig whose server is `server`.
+    pub fn kubeconfig(&self, server: &str) -> PathBuf {
+        let p = self.dir.path().join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster:\n    server: {server}\ncontexts:\n- name: t\n  context:\n    cluster: t\n    user: t\ncurrent-context: t\nusers:\n- name: t\n  user: {{}}\n"
+        );
+        write_atomic(&p, &text);
+        p
+    }
+
     pub fn addr(&self, i: usize) -> String {
         format!("{}:{}", ip(i), self.node_port)
     }
