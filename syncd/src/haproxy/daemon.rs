@@ -39,7 +39,85 @@ pub struct DaemonConfig {
 pub struct RoundOutcome {
     pub applied: usize,
     pub waiting: bool,
-    pub reload_pending: bool,
+}
+
+/// Writes rendered configurations (latest wins): staged file, `haproxy -c`, rename; reloads
+/// HAProxy for structural changes, at most once per `min_reload_interval`.
+struct Persister {
+    haproxy_bin: String,
+    path: PathBuf,
+    reload_cmd: Option<String>,
+    min_reload_interval: Duration,
+    metrics: Arc<Metrics>,
+}
+
+impl Persister {
+    async fn run(self, mut rx: watch::Receiver<Option<String>>) {
+        let mut reload_pending = false;
+        let mut last_reload: Option<Instant> = None;
+        loop {
+            let due = match (reload_pending, last_reload) {
+                (true, Some(t)) => Some(t + self.min_reload_interval),
+                (true, None) => Some(Instant::now()),
+                _ => None,
+            };
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { return },
+                _ = async {
+                    match due {
+                        Some(d) => tokio::time::sleep_until(d.into()).await,
+                        None => std::future::pending().await,
+                    }
+                } => {},
+            }
+            let text = rx.borrow_and_update().clone();
+            if let Some(text) = text {
+                match write_checked(&self.haproxy_bin, &self.path, &text).await {
+                    Ok(w) => {
+                        if w.changed {
+                            tracing::info!(path = %self.path.display(), structural = w.structural, "persisted haproxy.cfg");
+                        }
+                        reload_pending |= w.structural;
+                        if let Ok(mut e) = self.metrics.persist_error.lock() {
+                            *e = None;
+                        }
+                    }
+                    Err(e) => {
+                        self.metrics.fail("persist", e.to_string());
+                        tracing::error!(error = %e, "could not persist haproxy.cfg; the running HAProxy is unchanged");
+                        if let Ok(mut pe) = self.metrics.persist_error.lock() {
+                            *pe = Some(e.to_string());
+                        }
+                    }
+                }
+            }
+            if !reload_pending {
+                continue;
+            }
+            let Some(cmd) = &self.reload_cmd else {
+                tracing::warn!(
+                    "structural change written to haproxy.cfg but no --reload-cmd is set"
+                );
+                reload_pending = false;
+                continue;
+            };
+            if last_reload.is_some_and(|t| t.elapsed() < self.min_reload_interval) {
+                continue;
+            }
+            last_reload = Some(Instant::now());
+            match run_reload(cmd, Duration::from_secs(30)).await {
+                Ok(()) => {
+                    tracing::info!(command = %cmd, "reloaded HAProxy for a structural change");
+                    self.metrics.reloads.inc();
+                    reload_pending = false;
+                }
+                Err(e) => {
+                    self.metrics.fail("reload", e.to_string());
+                    tracing::error!(error = %e, "reload failed; will retry");
+                }
+            }
+        }
+    }
 }
 
 /// Loop state.
@@ -50,13 +128,27 @@ pub struct Syncer {
     removals: Removals,
     decisions: BTreeMap<(String, String), Decision>,
     last_process: Option<ProcessInfo>,
-    last_reload: Option<Instant>,
-    reload_pending: bool,
     last_findings: Vec<Finding>,
+    persist_tx: watch::Sender<Option<String>>,
+    persister: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Syncer {
+    /// Create the loop state and start the persister task (needs a tokio runtime).
     pub fn new(cfg: DaemonConfig, metrics: Arc<Metrics>) -> Self {
+        let (persist_tx, persist_rx) = watch::channel(None);
+        let persister = cfg.persist.then(|| {
+            tokio::spawn(
+                Persister {
+                    haproxy_bin: cfg.haproxy_bin.clone(),
+                    path: cfg.haproxy_cfg.clone(),
+                    reload_cmd: cfg.reload_cmd.clone(),
+                    min_reload_interval: cfg.min_reload_interval,
+                    metrics: metrics.clone(),
+                }
+                .run(persist_rx),
+            )
+        });
         Syncer {
             cfg,
             metrics,
@@ -64,9 +156,9 @@ impl Syncer {
             removals: Removals::new(),
             decisions: BTreeMap::new(),
             last_process: None,
-            last_reload: None,
-            reload_pending: false,
             last_findings: Vec::new(),
+            persist_tx,
+            persister,
         }
     }
 
@@ -191,65 +283,18 @@ impl Syncer {
         }
         outcome.waiting = p.waiting;
         if self.cfg.persist {
-            let text = render(&self.cfg.backends, &p.target);
-            match write_checked(&self.cfg.haproxy_bin, &self.cfg.haproxy_cfg, &text).await {
-                Ok(w) => {
-                    if w.changed {
-                        tracing::info!(path = %self.cfg.haproxy_cfg.display(), structural = w.structural, "persisted haproxy.cfg");
-                    }
-                    if w.structural {
-                        self.reload_pending = true;
-                    }
-                }
-                Err(e) => {
-                    self.metrics.fail("persist", e.to_string());
-                    tracing::error!(error = %e, "could not persist haproxy.cfg");
-                    return outcome;
-                }
-            }
+            // Off the critical path: the persister writes, checks and reloads in its own task.
+            self.persist_tx
+                .send_replace(Some(render(&self.cfg.backends, &p.target)));
         }
-        if self.reload_pending && !self.try_reload().await {
-            outcome.reload_pending = true;
-            return outcome;
-        }
-        if p.findings.is_empty() {
-            self.metrics.success();
-        } else if let Some(f) = p.findings.first() {
-            // Still a successful round (what could be done was done), but reported.
-            self.metrics.success();
-            if let Ok(mut e) = self.metrics.last_error.lock() {
-                *e = Some(format!("safety: {f}"));
-            }
+        self.metrics.success();
+        if let Some(f) = p.findings.first()
+            && let Ok(mut e) = self.metrics.last_error.lock()
+        {
+            // A successful round (what could be done was done), but reported.
+            *e = Some(format!("safety: {f}"));
         }
         outcome
-    }
-
-    /// Reload if allowed by the rate limit. Returns false when the reload is still pending.
-    async fn try_reload(&mut self) -> bool {
-        let Some(cmd) = self.cfg.reload_cmd.clone() else {
-            tracing::warn!("structural change written to haproxy.cfg but no --reload-cmd is set");
-            self.reload_pending = false;
-            return true;
-        };
-        if let Some(last) = self.last_reload
-            && last.elapsed() < self.cfg.min_reload_interval
-        {
-            return false;
-        }
-        self.last_reload = Some(Instant::now());
-        match run_reload(&cmd, Duration::from_secs(30)).await {
-            Ok(()) => {
-                tracing::info!(command = %cmd, "reloaded HAProxy for a structural change");
-                self.metrics.reloads.inc();
-                self.reload_pending = false;
-                true
-            }
-            Err(e) => {
-                self.metrics.fail("reload", e.to_string());
-                tracing::error!(error = %e, "reload failed");
-                false
-            }
-        }
     }
 
     /// Run until `shutdown` resolves.
@@ -263,12 +308,7 @@ impl Syncer {
             let snapshot = nodes.borrow_and_update().clone();
             let out = self.round(&snapshot).await;
             let wait = if out.waiting {
-                Duration::from_millis(50)
-            } else if out.reload_pending {
-                self.cfg
-                    .min_reload_interval
-                    .min(self.cfg.resync)
-                    .max(Duration::from_millis(100))
+                Duration::from_millis(10)
             } else {
                 self.cfg.resync
             };
@@ -283,6 +323,16 @@ impl Syncer {
                 _ = tokio::time::sleep(wait) => {},
                 _ = &mut shutdown => break,
             }
+        }
+        // Let the persister finish the last write.
+        let Syncer {
+            persist_tx,
+            persister,
+            ..
+        } = self;
+        drop(persist_tx);
+        if let Some(h) = persister {
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
         }
     }
 }

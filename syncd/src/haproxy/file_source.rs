@@ -82,8 +82,8 @@ pub async fn run_file_source(
     };
     let file_name = path.file_name().map(|n| n.to_os_string());
     let mut debouncer = new_debouncer(
-        Duration::from_millis(30),
-        Some(Duration::from_millis(10)),
+        Duration::from_millis(10),
+        Some(Duration::from_millis(5)),
         move |res: DebounceEventResult| {
             let relevant = match &res {
                 Ok(events) => events.iter().any(|e| {

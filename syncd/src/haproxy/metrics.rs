@@ -43,6 +43,8 @@ pub struct Metrics {
     pub node_source_up: Gauge<i64, AtomicI64>,
     /// Last error text for `/healthz` (None when the last round succeeded).
     pub last_error: Mutex<Option<String>>,
+    /// Last persistence error (None once a write succeeded).
+    pub persist_error: Mutex<Option<String>>,
 }
 
 impl Default for Metrics {
@@ -106,6 +108,7 @@ impl Metrics {
             last_success,
             node_source_up,
             last_error: Mutex::new(None),
+            persist_error: Mutex::new(None),
         }
     }
 
@@ -151,7 +154,18 @@ async fn metrics(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
 }
 
 async fn healthz(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    let err = m.last_error.lock().ok().and_then(|e| e.clone());
+    let err = m
+        .last_error
+        .lock()
+        .ok()
+        .and_then(|e| e.clone())
+        .or_else(|| {
+            m.persist_error
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .map(|e| format!("persist: {e}"))
+        });
     match err {
         None if m.last_success.get() > 0.0 => (StatusCode::OK, "ok\n".to_string()),
         None => (

@@ -16,6 +16,14 @@ use std::time::{Duration, Instant};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// The haproxy-sync binary: Cargo's path in tests, `$HAPROXY_SYNC_BIN` elsewhere (bench).
+pub fn bin() -> String {
+    match option_env!("CARGO_BIN_EXE_haproxy-sync") {
+        Some(p) => p.to_string(),
+        None => std::env::var("HAPROXY_SYNC_BIN").unwrap_or_else(|_| "haproxy-sync".into()),
+    }
+}
+
 /// Fail loudly when HAProxy is not installed.
 pub fn require_haproxy() {
     match Command::new("haproxy").arg("-v").output() {
@@ -187,6 +195,7 @@ fn stop_child(child: &mut Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
+        .stderr(Stdio::null())
         .status();
     let end = Instant::now() + Duration::from_secs(5);
     while Instant::now() < end {
@@ -435,7 +444,7 @@ impl Daemon {
             Err(e) => panic!("{e}"),
         };
         let metrics = format!("127.0.0.1:{}", free_port("127.0.0.1"));
-        let child = Command::new(env!("CARGO_BIN_EXE_haproxy-sync"))
+        let child = Command::new(bin())
             .arg("run")
             .args(["--metrics-addr", &metrics])
             .args(args)
@@ -490,7 +499,7 @@ impl Drop for Daemon {
 
 /// Run `haproxy-sync render`.
 pub fn render(backends: &Path, nodes: &Path, output: &Path) -> std::process::Output {
-    match Command::new(env!("CARGO_BIN_EXE_haproxy-sync"))
+    match Command::new(bin())
         .arg("render")
         .arg("--backends")
         .arg(backends)
