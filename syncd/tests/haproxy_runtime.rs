@@ -454,5 +454,33 @@ fn structural_change_is_written_checked_and_reloaded() -> TestResult {
         metrics.contains("traefik_sync_haproxy_reloads_total 1"),
         "{metrics}"
     );
+
+    // Live edits of backends.yaml: a broken one is ignored...
+    std::fs::write(&bed.backends_file, "backends: [\n")?;
+    assert!(
+        wait_until(3 * SEC, || d
+            .logs()
+            .contains("ignoring the edited backend definitions")),
+        "{}",
+        d.logs()
+    );
+    assert_eq!(servers(&sock, "web-b").len(), 1);
+    // ...a good one that drops web-b is structural: written, checked, reloaded (rate-limited).
+    write_atomic(
+        &bed.backends_file,
+        &backends_yaml(bed.dir.path(), fe, bed.node_port, bed.api_port, false),
+    );
+    assert!(
+        wait_until(10 * SEC, || !show(&sock, "show backend").contains("web-b")),
+        "{}",
+        d.logs()
+    );
+    assert!(!std::fs::read_to_string(&bed.cfg)?.contains("web-b"));
+    assert_eq!(servers(&sock, "web").len(), 1);
+    let (_, metrics) = d.http_get("/metrics");
+    assert!(
+        metrics.contains("traefik_sync_haproxy_reloads_total 2"),
+        "{metrics}"
+    );
     Ok(())
 }

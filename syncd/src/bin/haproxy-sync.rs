@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
 use syncd::haproxy::backends::{BackendKind, BackendsConfig};
 use syncd::haproxy::daemon::{DaemonConfig, Syncer};
-use syncd::haproxy::file_source::{NodeSet, read_nodes_file, run_file_source};
+use syncd::haproxy::file_source::{NodeSet, read_nodes_file, run_file_source, watch_file};
 use syncd::haproxy::kube_source::{KubeSourceConfig, endpoints, run_kube_source};
 use syncd::haproxy::membership::desired_all;
 use syncd::haproxy::metrics::{Metrics, router};
@@ -332,6 +332,31 @@ async fn run_cmd(args: RunArgs) -> Result<()> {
         }
     });
 
+    // Follow edits of backends.yaml; a bad edit keeps the last good definitions.
+    let (defs_tx, defs_rx) = watch::channel(defs.clone());
+    let defs_path = args.source.backends.clone();
+    let defs_metrics = metrics.clone();
+    let defs_watch = tokio::spawn(async move {
+        let (_guard, mut events) = match watch_file(&defs_path) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot watch the backend definitions; edits need a restart");
+                return;
+            }
+        };
+        while events.recv().await.is_some() {
+            match load_backends(&defs_path).await {
+                Ok(d) if *defs_tx.borrow() != d => {
+                    defs_tx.send_replace(d);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    defs_metrics.fail("backends", format!("{e:#}"));
+                    tracing::error!(error = %format!("{e:#}"), "ignoring the edited backend definitions; keeping the last good ones");
+                }
+            }
+        }
+    });
     let cfg = DaemonConfig {
         backends: defs,
         haproxy_cfg: args.haproxy_cfg,
@@ -360,8 +385,12 @@ async fn run_cmd(args: RunArgs) -> Result<()> {
         }
         tracing::info!("shutting down");
     };
-    Syncer::new(cfg, metrics).run(rx, shutdown).await;
+    Syncer::new(cfg, metrics)
+        .with_backend_updates(defs_rx)
+        .run(rx, shutdown)
+        .await;
     source.abort();
+    defs_watch.abort();
     Ok(())
 }
 

@@ -131,6 +131,7 @@ pub struct Syncer {
     last_findings: Vec<Finding>,
     persist_tx: watch::Sender<Option<String>>,
     persister: Option<tokio::task::JoinHandle<()>>,
+    backends_rx: Option<watch::Receiver<BackendsConfig>>,
 }
 
 impl Syncer {
@@ -159,7 +160,15 @@ impl Syncer {
             last_findings: Vec::new(),
             persist_tx,
             persister,
+            backends_rx: None,
         }
+    }
+
+    /// Follow changes of the backend definitions (e.g. from a watched `backends.yaml`).
+    /// Changes other than server lists are structural: written, checked, reloaded.
+    pub fn with_backend_updates(mut self, rx: watch::Receiver<BackendsConfig>) -> Self {
+        self.backends_rx = Some(rx);
+        self
     }
 
     fn log_decisions(&mut self, backend: &str, decisions: &[Decision]) {
@@ -312,7 +321,23 @@ impl Syncer {
             } else {
                 self.cfg.resync
             };
+            let mut defs_rx = self.backends_rx.take();
+            let defs_changed = async {
+                match defs_rx.as_mut() {
+                    Some(rx) => rx.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                changed = defs_changed => {
+                    if changed && let Some(rx) = defs_rx.as_mut() {
+                        let defs = rx.borrow_and_update().clone();
+                        tracing::info!(backends = defs.backends.len(), "backend definitions changed");
+                        self.cfg.backends = defs;
+                    } else {
+                        defs_rx = None;
+                    }
+                },
                 r = nodes.changed() => if r.is_err() {
                     tracing::warn!("node source stopped; keeping the last node set");
                     tokio::select! {
@@ -323,6 +348,7 @@ impl Syncer {
                 _ = tokio::time::sleep(wait) => {},
                 _ = &mut shutdown => break,
             }
+            self.backends_rx = defs_rx;
         }
         // Let the persister finish the last write.
         let Syncer {

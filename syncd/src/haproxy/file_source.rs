@@ -67,15 +67,30 @@ async fn refresh(path: &Path, tx: &watch::Sender<NodeSet>, metrics: &Metrics) {
     }
 }
 
-/// Watch the nodes file and publish every good, changed node set. Runs until `tx` has no
-/// receivers. `rescan` re-reads the file periodically as a safety net.
-pub async fn run_file_source(
-    path: PathBuf,
-    tx: watch::Sender<NodeSet>,
-    metrics: Arc<Metrics>,
-    rescan: Duration,
-) -> Result<(), FileSourceError> {
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
+/// Keeps a file watch alive; drop it to stop watching.
+pub struct FileWatch {
+    debouncer: Option<
+        notify_debouncer_full::Debouncer<
+            notify::RecommendedWatcher,
+            notify_debouncer_full::RecommendedCache,
+        >,
+    >,
+}
+
+impl Drop for FileWatch {
+    fn drop(&mut self) {
+        if let Some(d) = self.debouncer.take() {
+            d.stop_nonblocking();
+        }
+    }
+}
+
+/// Debounced change notifications for one file. The parent directory is watched, so
+/// atomic renames and ConfigMap `..data` symlink swaps are seen.
+pub fn watch_file(
+    path: &Path,
+) -> Result<(FileWatch, mpsc::UnboundedReceiver<()>), FileSourceError> {
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel::<()>();
     let watch_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -111,6 +126,23 @@ pub async fn run_file_source(
             path: watch_dir.clone(),
             message: e.to_string(),
         })?;
+    Ok((
+        FileWatch {
+            debouncer: Some(debouncer),
+        },
+        ev_rx,
+    ))
+}
+
+/// Watch the nodes file and publish every good, changed node set. Runs until `tx` has no
+/// receivers. `rescan` re-reads the file periodically as a safety net.
+pub async fn run_file_source(
+    path: PathBuf,
+    tx: watch::Sender<NodeSet>,
+    metrics: Arc<Metrics>,
+    rescan: Duration,
+) -> Result<(), FileSourceError> {
+    let (_watch, mut ev_rx) = watch_file(&path)?;
     refresh(&path, &tx, &metrics).await;
     let mut tick = tokio::time::interval(rescan);
     tick.tick().await;
@@ -122,6 +154,5 @@ pub async fn run_file_source(
         }
         refresh(&path, &tx, &metrics).await;
     }
-    debouncer.stop_nonblocking();
     Ok(())
 }
