@@ -248,7 +248,7 @@ impl Traefik {
             self.check_alive()?;
             match api::rawdata_names(&self.client, self.api_addr()).await {
                 Ok(names) => {
-                    missing = expected.iter().filter(|n| !names.contains(n)).cloned().collect();
+                    missing = expected.iter().filter(|n| !log::is_listed(n, &names)).cloned().collect();
                     if missing.is_empty() {
                         break;
                     }
@@ -374,7 +374,7 @@ impl Traefik {
                 let expected = expected_names(provider, line.get("config").unwrap_or(&Value::Null));
                 loop {
                     let names = api::rawdata_names(&self.client, self.api_addr()).await?;
-                    if expected.iter().all(|n| names.contains(n)) {
+                    if expected.iter().all(|n| log::is_listed(n, &names)) {
                         return Ok(());
                     }
                     if Instant::now() > deadline {

@@ -140,6 +140,21 @@ pub fn expected_names(provider: &str, config: &Value) -> Vec<String> {
     names
 }
 
+/// Whether an expected `protocol.kind name@provider` is listed in the API names. An HTTP
+/// router whose TLS options conflict with another router's on the same host is replaced, per
+/// entry point, by `<entrypoint>-conflicted-<name>@provider` copies (and disappears when it
+/// conflicts on all its entry points), so such a copy counts as the router being listed.
+pub fn is_listed(expected: &str, listed: &[String]) -> bool {
+    if listed.iter().any(|n| n == expected) {
+        return true;
+    }
+    let Some(name) = expected.strip_prefix("http.routers ") else {
+        return false;
+    };
+    let suffix = format!("-conflicted-{name}");
+    listed.iter().any(|n| n.starts_with("http.routers ") && n.ends_with(&suffix))
+}
+
 /// The last `n` lines of a text file, for error messages.
 pub fn tail_lines(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -170,5 +185,8 @@ mod tests {
         assert_eq!(outcomes["internal"], ProviderOutcome::Empty);
         let names = expected_names("file", &json!({"http": {"routers": {"a": {}}}, "udp": {"services": {"u": {}}}}));
         assert_eq!(names, ["http.routers a@file", "udp.services u@file"]);
+        let listed = vec!["http.routers websecure-conflicted-a@file".to_owned()];
+        assert!(is_listed("http.routers a@file", &listed));
+        assert!(!is_listed("http.routers b@file", &listed));
     }
 }
