@@ -140,10 +140,14 @@ pub fn expected_names(provider: &str, config: &Value) -> Vec<String> {
     names
 }
 
-/// Whether an expected `protocol.kind name@provider` is listed in the API names. An HTTP
-/// router whose TLS options conflict with another router's on the same host is replaced, per
-/// entry point, by `<entrypoint>-conflicted-<name>@provider` copies (and disappears when it
-/// conflicts on all its entry points), so such a copy counts as the router being listed.
+/// Whether an expected `protocol.kind name@provider` is listed in the API names.
+///
+/// HTTP routers can be listed under another name: with entry-point models (static
+/// `core.defaultRuleSyntax`, or `entryPoints.<ep>.http.{middlewares,tls}`) a router on several
+/// entry points is split into `<ep>-<name>` copies, and a router whose TLS options conflict
+/// with another router's on the same host is replaced by `<ep>-conflicted-<name>` copies.
+/// Such a copy counts as the router being listed (the API shows whole applied
+/// configurations, so any copy proves the configuration was applied).
 pub fn is_listed(expected: &str, listed: &[String]) -> bool {
     if listed.iter().any(|n| n == expected) {
         return true;
@@ -151,7 +155,7 @@ pub fn is_listed(expected: &str, listed: &[String]) -> bool {
     let Some(name) = expected.strip_prefix("http.routers ") else {
         return false;
     };
-    let suffix = format!("-conflicted-{name}");
+    let suffix = format!("-{name}");
     listed.iter().any(|n| n.starts_with("http.routers ") && n.ends_with(&suffix))
 }
 
@@ -188,5 +192,7 @@ mod tests {
         let listed = vec!["http.routers websecure-conflicted-a@file".to_owned()];
         assert!(is_listed("http.routers a@file", &listed));
         assert!(!is_listed("http.routers b@file", &listed));
+        assert!(is_listed("http.routers a@file", &["http.routers web-a@file".to_owned()]));
+        assert!(!is_listed("http.services a@file", &["http.services web-a@file".to_owned()]));
     }
 }
