@@ -29,14 +29,17 @@ impl Drop for Backend {
 impl Backend {
     /// Starts a backend called `name` on a free loopback port (inside a Tokio runtime).
     pub async fn start(name: &str) -> Result<Backend> {
-        let header = HeaderValue::from_str(name).context("backend name must be a valid header value")?;
+        let header =
+            HeaderValue::from_str(name).context("backend name must be a valid header value")?;
         let body = name.to_owned();
         let app = Router::new().fallback(move || {
             let header = header.clone();
             let body = body.clone();
             async move { ([("x-backend", header)], body).into_response() }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding a backend")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding a backend")?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -46,7 +49,11 @@ impl Backend {
                 })
                 .await;
         });
-        Ok(Backend { addr, name: name.to_owned(), shutdown: Some(tx) })
+        Ok(Backend {
+            addr,
+            name: name.to_owned(),
+            shutdown: Some(tx),
+        })
     }
 
     /// Its address.

@@ -9,13 +9,31 @@ use crate::view::{KINDS, ObjectState, View};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Difference {
     /// The object exists only on Traefik's side.
-    OnlyInTraefik { kind: String, name: String, state: ObjectState },
+    OnlyInTraefik {
+        kind: String,
+        name: String,
+        state: ObjectState,
+    },
     /// The object exists only in the candidate's report.
-    OnlyInCandidate { kind: String, name: String, state: ObjectState },
+    OnlyInCandidate {
+        kind: String,
+        name: String,
+        state: ObjectState,
+    },
     /// Both sides have the object but a field differs.
-    Field { kind: String, name: String, field: &'static str, traefik: String, candidate: String },
+    Field {
+        kind: String,
+        name: String,
+        field: &'static str,
+        traefik: String,
+        candidate: String,
+    },
     /// A provider was accepted by one side and rejected by the other.
-    Provider { provider: String, traefik: String, candidate: String },
+    Provider {
+        provider: String,
+        traefik: String,
+        candidate: String,
+    },
 }
 
 /// The result of comparing two views.
@@ -68,13 +86,23 @@ impl Comparison {
                         describe(state)
                     );
                 }
-                Difference::Field { kind, name, field, traefik, candidate } => {
+                Difference::Field {
+                    kind,
+                    name,
+                    field,
+                    traefik,
+                    candidate,
+                } => {
                     let _ = writeln!(
                         out,
                         "  {kind:<16} {name}  [{field}]\n      traefik: {traefik}\n      {candidate_label}: {candidate}"
                     );
                 }
-                Difference::Provider { provider, traefik, candidate } => {
+                Difference::Provider {
+                    provider,
+                    traefik,
+                    candidate,
+                } => {
                     let _ = writeln!(
                         out,
                         "  provider {provider}\n      traefik: {traefik}\n      {candidate_label}: {candidate}"
@@ -122,7 +150,14 @@ pub fn compare(traefik: &View, candidate: &View) -> Comparison {
                     field(&mut result, &label, name, "status", &t.status, &c.status);
                     field(&mut result, &label, name, "errors", &t.errors, &c.errors);
                     field(&mut result, &label, name, "rule", &t.rule, &c.rule);
-                    field(&mut result, &label, name, "priority", &t.priority, &c.priority);
+                    field(
+                        &mut result,
+                        &label,
+                        name,
+                        "priority",
+                        &t.priority,
+                        &c.priority,
+                    );
                     if result.differences.len() == before {
                         result.agreeing += 1;
                     }
@@ -179,9 +214,13 @@ mod tests {
     #[test]
     fn equal_views_agree_with_errors_in_any_order() {
         let mut a = View::default();
-        a.http.routers.insert("r@file".into(), state("disabled", &["b", "a"]));
+        a.http
+            .routers
+            .insert("r@file".into(), state("disabled", &["b", "a"]));
         let mut b = View::default();
-        b.http.routers.insert("r@file".into(), state("disabled", &["a", "b"]));
+        b.http
+            .routers
+            .insert("r@file".into(), state("disabled", &["a", "b"]));
         let cmp = compare(&a, &b);
         assert!(cmp.agrees(), "{}", cmp.render("syncctl"));
         assert_eq!((cmp.objects, cmp.agreeing), (1, 1));
@@ -190,25 +229,41 @@ mod tests {
     #[test]
     fn differences_are_reported_per_field_and_name() {
         let mut a = View::default();
-        a.http.routers.insert("r@file".into(), state("disabled", &["x"]));
-        a.tcp.services.insert("only-t@file".into(), state("enabled", &[]));
+        a.http
+            .routers
+            .insert("r@file".into(), state("disabled", &["x"]));
+        a.tcp
+            .services
+            .insert("only-t@file".into(), state("enabled", &[]));
         let mut b = View::default();
-        b.http.routers.insert("r@file".into(), state("enabled", &[]));
-        b.udp.routers.insert("only-c@file".into(), state("enabled", &[]));
+        b.http
+            .routers
+            .insert("r@file".into(), state("enabled", &[]));
+        b.udp
+            .routers
+            .insert("only-c@file".into(), state("enabled", &[]));
         let cmp = compare(&a, &b);
         assert_eq!(cmp.objects, 3);
         assert_eq!(cmp.agreeing, 0);
         assert_eq!(cmp.differences.len(), 4);
         let text = cmp.render("syncctl");
-        assert!(text.contains("[status]") && text.contains("only in traefik") && text.contains("only in syncctl"));
+        assert!(
+            text.contains("[status]")
+                && text.contains("only in traefik")
+                && text.contains("only in syncctl")
+        );
     }
 
     #[test]
     fn absent_priority_equals_zero_for_routers() {
         let mut a = View::default();
-        a.http.routers.insert("r@file".into(), state("disabled", &[]));
+        a.http
+            .routers
+            .insert("r@file".into(), state("disabled", &[]));
         let mut b = a.clone();
-        b.http.routers.get_mut("r@file").map(|s| s.priority = Some(0));
+        if let Some(state) = b.http.routers.get_mut("r@file") {
+            state.priority = Some(0);
+        }
         assert!(compare(&a, &b).agrees());
     }
 }

@@ -71,27 +71,37 @@ pub struct KvPair {
 impl KvPair {
     /// A pair with a UTF-8 value and no flags.
     pub fn new(key: &str, value: &str) -> KvPair {
-        KvPair { key: key.into(), value: value.as_bytes().to_vec(), flags: 0 }
+        KvPair {
+            key: key.into(),
+            value: value.as_bytes().to_vec(),
+            flags: 0,
+        }
     }
 }
 
 /// Parses the JSON written by `consul kv export` (`[{"key","flags","value"(base64)}]`).
 pub fn parse_export(text: &str) -> Result<Vec<KvPair>> {
-    let entries: Vec<ExportEntry> = serde_json::from_str(text).context("not a consul kv export document")?;
+    let entries: Vec<ExportEntry> =
+        serde_json::from_str(text).context("not a consul kv export document")?;
     entries
         .into_iter()
         .map(|e| {
             let value = BASE64
                 .decode(e.value.as_bytes())
                 .with_context(|| format!("value of {:?} is not base64", e.key))?;
-            Ok(KvPair { key: e.key, value, flags: e.flags })
+            Ok(KvPair {
+                key: e.key,
+                value,
+                flags: e.flags,
+            })
         })
         .collect()
 }
 
 /// Reads a `consul kv export` file.
 pub fn read_export(path: &Path) -> Result<Vec<KvPair>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_export(&text).with_context(|| format!("in {}", path.display()))
 }
 
@@ -99,7 +109,11 @@ pub fn read_export(path: &Path) -> Result<Vec<KvPair>> {
 pub fn to_export(pairs: &[KvPair]) -> String {
     let mut entries: Vec<ExportEntry> = pairs
         .iter()
-        .map(|p| ExportEntry { key: p.key.clone(), flags: p.flags, value: BASE64.encode(&p.value) })
+        .map(|p| ExportEntry {
+            key: p.key.clone(),
+            flags: p.flags,
+            value: BASE64.encode(&p.value),
+        })
         .collect();
     entries.sort_by(|a, b| a.key.cmp(&b.key));
     let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
@@ -130,11 +144,16 @@ struct Shared {
 
 impl Shared {
     fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn record(&self, line: String) {
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line);
     }
 
     /// Applies a change under the lock; bumps and publishes the index if it changed anything.
@@ -176,7 +195,12 @@ impl ConsulDouble {
             index += 1;
             entries.insert(
                 pair.key,
-                Stored { value: pair.value, flags: pair.flags, create_index: index, modify_index: index },
+                Stored {
+                    value: pair.value,
+                    flags: pair.flags,
+                    create_index: index,
+                    modify_index: index,
+                },
             );
         }
         let index = index.max(1);
@@ -190,7 +214,9 @@ impl ConsulDouble {
             .route("/v1/kv/{*key}", axum::routing::any(kv))
             .fallback(unknown)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the Consul double")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the Consul double")?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -200,7 +226,11 @@ impl ConsulDouble {
                 })
                 .await;
         });
-        Ok(ConsulDouble { addr, shared, shutdown: Some(tx) })
+        Ok(ConsulDouble {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        })
     }
 
     /// Starts the double loaded from a `consul kv export` file.
@@ -224,7 +254,15 @@ impl ConsulDouble {
         let value = value.as_bytes().to_vec();
         self.shared.change(|store, next| {
             let create_index = store.entries.get(&key).map_or(next, |e| e.create_index);
-            store.entries.insert(key, Stored { value, flags: 0, create_index, modify_index: next });
+            store.entries.insert(
+                key,
+                Stored {
+                    value,
+                    flags: 0,
+                    create_index,
+                    modify_index: next,
+                },
+            );
             true
         });
     }
@@ -232,7 +270,8 @@ impl ConsulDouble {
     /// Deletes a key (like `consul kv delete`); returns whether it existed.
     pub fn delete(&self, key: &str) -> bool {
         let key = key.trim_start_matches('/');
-        self.shared.change(|store, _| store.entries.remove(key).is_some())
+        self.shared
+            .change(|store, _| store.entries.remove(key).is_some())
     }
 
     /// Deletes every key under a prefix (like `consul kv delete -recurse`); returns how many.
@@ -254,13 +293,21 @@ impl ConsulDouble {
             .store()
             .entries
             .iter()
-            .map(|(k, e)| KvPair { key: k.clone(), value: e.value.clone(), flags: e.flags })
+            .map(|(k, e)| KvPair {
+                key: k.clone(),
+                value: e.value.clone(),
+                flags: e.flags,
+            })
             .collect()
     }
 
     /// Every request received so far, as `METHOD /path?query`.
     pub fn requests(&self) -> Vec<String> {
-        self.shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -287,7 +334,10 @@ impl Params {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -339,7 +389,11 @@ fn with_index(mut response: Response, index: u64) -> Response {
 }
 
 fn entry_json(key: &str, e: &Stored) -> serde_json::Value {
-    let value = if e.value.is_empty() { serde_json::Value::Null } else { json!(BASE64.encode(&e.value)) };
+    let value = if e.value.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json!(BASE64.encode(&e.value))
+    };
     json!({
         "LockIndex": 0,
         "Key": key,
@@ -350,12 +404,7 @@ fn entry_json(key: &str, e: &Stored) -> serde_json::Value {
     })
 }
 
-async fn kv(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
+async fn kv(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, body: Bytes) -> Response {
     shared.record(format!("{method} {uri}"));
     let raw_key = uri.path().strip_prefix("/v1/kv/").unwrap_or("");
     let key = percent_decode_path(raw_key);
@@ -375,8 +424,15 @@ fn percent_decode_path(text: &str) -> String {
 
 async fn get(shared: &Shared, key: &str, params: &Params) -> Response {
     // Blocking query: wait while the index has not moved past the one asked for.
-    if let Some(wanted) = params.get("index").and_then(|i| i.parse::<u64>().ok()).filter(|i| *i > 0) {
-        let wait = params.get("wait").and_then(parse_wait).unwrap_or(Duration::from_secs(300));
+    if let Some(wanted) = params
+        .get("index")
+        .and_then(|i| i.parse::<u64>().ok())
+        .filter(|i| *i > 0)
+    {
+        let wait = params
+            .get("wait")
+            .and_then(parse_wait)
+            .unwrap_or(Duration::from_secs(300));
         let mut rx = shared.index_tx.subscribe();
         let _ = tokio::time::timeout(wait, async {
             loop {
@@ -393,7 +449,10 @@ async fn get(shared: &Shared, key: &str, params: &Params) -> Response {
     let store = shared.store();
     let index = store.index;
     if params.has("keys") {
-        let separator = params.get("separator").map(percent_decode).filter(|s| !s.is_empty());
+        let separator = params
+            .get("separator")
+            .map(percent_decode)
+            .filter(|s| !s.is_empty());
         let mut keys: Vec<String> = Vec::new();
         for k in store.entries.keys().filter(|k| k.starts_with(key)) {
             let shown = match &separator {
@@ -427,7 +486,11 @@ async fn get(shared: &Shared, key: &str, params: &Params) -> Response {
     match store.entries.get(key) {
         None => with_index(StatusCode::NOT_FOUND.into_response(), index),
         Some(e) if params.has("raw") => with_index(
-            ([(header::CONTENT_TYPE, "application/octet-stream")], Body::from(e.value.clone())).into_response(),
+            (
+                [(header::CONTENT_TYPE, "application/octet-stream")],
+                Body::from(e.value.clone()),
+            )
+                .into_response(),
             index,
         ),
         Some(e) => with_index(axum::Json(vec![entry_json(key, e)]).into_response(), index),
@@ -438,7 +501,10 @@ fn put(shared: &Shared, key: String, params: &Params, body: Bytes) -> Response {
     if key.is_empty() {
         return (StatusCode::BAD_REQUEST, "Missing key name").into_response();
     }
-    let flags = params.get("flags").and_then(|f| f.parse().ok()).unwrap_or(0);
+    let flags = params
+        .get("flags")
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0);
     let cas = params.get("cas").and_then(|c| c.parse::<u64>().ok());
     let ok = shared.change(|store, next| {
         let existing = store.entries.get(&key);
@@ -449,7 +515,15 @@ fn put(shared: &Shared, key: String, params: &Params, body: Bytes) -> Response {
         };
         if allowed {
             let create_index = existing.map_or(next, |e| e.create_index);
-            store.entries.insert(key, Stored { value: body.to_vec(), flags, create_index, modify_index: next });
+            store.entries.insert(
+                key,
+                Stored {
+                    value: body.to_vec(),
+                    flags,
+                    create_index,
+                    modify_index: next,
+                },
+            );
         }
         allowed
     });
@@ -465,11 +539,11 @@ fn delete(shared: &Shared, key: &str, params: &Params) -> Response {
             store.entries.retain(|k, _| !k.starts_with(key));
             return store.entries.len() != before;
         }
-        if let Some(i) = cas {
-            if store.entries.get(key).is_some_and(|e| e.modify_index != i) {
-                ok = false;
-                return false;
-            }
+        if let Some(i) = cas
+            && store.entries.get(key).is_some_and(|e| e.modify_index != i)
+        {
+            ok = false;
+            return false;
         }
         store.entries.remove(key).is_some()
     });
@@ -523,12 +597,18 @@ mod tests {
 
     #[test]
     fn export_round_trip_and_lines() {
-        let text = export_from_lines("# c\ntraefik/http/routers/a/rule\tHost(`a`)\ntraefik/http/routers/a/tls\n").unwrap();
+        let text = export_from_lines(
+            "# c\ntraefik/http/routers/a/rule\tHost(`a`)\ntraefik/http/routers/a/tls\n",
+        )
+        .unwrap();
         let pairs = parse_export(&text).unwrap();
         assert_eq!(pairs.len(), 2);
         assert_eq!(pairs[0].value, b"Host(`a`)");
         assert!(pairs[1].value.is_empty());
-        assert_eq!(lines_from_pairs(&pairs), "traefik/http/routers/a/rule\tHost(`a`)\ntraefik/http/routers/a/tls\t\n");
+        assert_eq!(
+            lines_from_pairs(&pairs),
+            "traefik/http/routers/a/rule\tHost(`a`)\ntraefik/http/routers/a/tls\t\n"
+        );
     }
 
     #[test]

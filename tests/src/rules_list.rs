@@ -43,7 +43,11 @@ impl RuleList {
     /// Parses a list; `stem` decides protocol and syntax (see the module docs).
     pub fn parse(stem: &str, text: &str) -> RuleList {
         let lower = stem.to_ascii_lowercase();
-        let protocol = if lower.contains("tcp") { Protocol::Tcp } else { Protocol::Http };
+        let protocol = if lower.contains("tcp") {
+            Protocol::Tcp
+        } else {
+            Protocol::Http
+        };
         let syntax = lower.ends_with("_v2").then(|| "v2".to_owned());
         let rules = text
             .split('\n')
@@ -55,12 +59,18 @@ impl RuleList {
             })
             .map(|(n, line)| (n, line.to_owned()))
             .collect();
-        RuleList { stem: stem.to_owned(), protocol, syntax, rules }
+        RuleList {
+            stem: stem.to_owned(),
+            protocol,
+            syntax,
+            rules,
+        }
     }
 
     /// Reads and parses a list file.
     pub fn read(path: &Path) -> Result<RuleList> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("rules");
         Ok(RuleList::parse(stem, &text))
     }
@@ -94,7 +104,11 @@ impl RuleList {
             "# Generated from tests/corpus/rules/{}.txt: one router per rule.\n",
             self.stem
         );
-        let syntax = self.syntax.as_ref().map(|s| format!(", ruleSyntax: {}", q(s))).unwrap_or_default();
+        let syntax = self
+            .syntax
+            .as_ref()
+            .map(|s| format!(", ruleSyntax: {}", q(s)))
+            .unwrap_or_default();
         match self.protocol {
             Protocol::Http => {
                 out.push_str("http:\n  routers:\n");
@@ -111,7 +125,11 @@ impl RuleList {
             Protocol::Tcp => {
                 out.push_str("tcp:\n  routers:\n");
                 for (name, rule) in self.routers() {
-                    let tls = if name.ends_with("-tls") { ", tls: {}" } else { "" };
+                    let tls = if name.ends_with("-tls") {
+                        ", tls: {}"
+                    } else {
+                        ""
+                    };
                     let _ = writeln!(
                         out,
                         "    {}: {{rule: {}, service: tsvc, entryPoints: [websecure]{tls}{syntax}}}",
@@ -138,12 +156,21 @@ mod tests {
         );
         assert_eq!(list.protocol, Protocol::Tcp);
         assert_eq!(list.syntax.as_deref(), Some("v2"));
-        assert_eq!(list.rules, vec![(3, "HostSNI(`a.test`)".to_owned()), (5, "HostSNI(`*`) || ALPN(\"h2\")".to_owned())]);
+        assert_eq!(
+            list.rules,
+            vec![
+                (3, "HostSNI(`a.test`)".to_owned()),
+                (5, "HostSNI(`*`) || ALPN(\"h2\")".to_owned())
+            ]
+        );
         assert_eq!(list.router_count(), 4);
         let yaml = list.to_yaml();
         assert!(yaml.contains(r#""tcp_v2-l0005-tls": {rule: "HostSNI(`*`) || ALPN(\"h2\")", service: tsvc, entryPoints: [websecure], tls: {}, ruleSyntax: "v2"}"#), "{yaml}");
         let back: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
-        assert_eq!(back["tcp"]["routers"]["tcp_v2-l0005"]["rule"], "HostSNI(`*`) || ALPN(\"h2\")");
+        assert_eq!(
+            back["tcp"]["routers"]["tcp_v2-l0005"]["rule"],
+            "HostSNI(`*`) || ALPN(\"h2\")"
+        );
     }
 
     #[test]
@@ -151,6 +178,9 @@ mod tests {
         let list = RuleList::parse("http_v3", "Host(`a`)  \n");
         assert_eq!(list.protocol, Protocol::Http);
         assert_eq!(list.syntax, None);
-        assert_eq!(list.routers(), vec![("http_v3-l0001".to_owned(), "Host(`a`)  ".to_owned())]);
+        assert_eq!(
+            list.routers(),
+            vec![("http_v3-l0001".to_owned(), "Host(`a`)  ".to_owned())]
+        );
     }
 }

@@ -82,7 +82,9 @@ impl Scenario {
 
     /// Loads one scenario from a path (a scenario directory or a rule list file).
     pub fn from_path(path: &Path) -> Result<Scenario> {
-        let path = path.canonicalize().with_context(|| format!("no scenario at {}", path.display()))?;
+        let path = path
+            .canonicalize()
+            .with_context(|| format!("no scenario at {}", path.display()))?;
         let category = path
             .parent()
             .and_then(|p| p.file_name())
@@ -90,13 +92,32 @@ impl Scenario {
             .unwrap_or("adhoc")
             .to_owned();
         if path.is_dir() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("scenario").to_owned();
-            Ok(Scenario { category, name, source: Source::Dir(path) })
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("scenario")
+                .to_owned();
+            Ok(Scenario {
+                category,
+                name,
+                source: Source::Dir(path),
+            })
         } else if path.extension().and_then(|e| e.to_str()) == Some("txt") {
-            let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("rules").to_owned();
-            Ok(Scenario { category, name, source: Source::RuleList(path) })
+            let name = path
+                .file_stem()
+                .and_then(|n| n.to_str())
+                .unwrap_or("rules")
+                .to_owned();
+            Ok(Scenario {
+                category,
+                name,
+                source: Source::RuleList(path),
+            })
         } else {
-            bail!("{} is neither a scenario directory nor a .txt rule list", path.display())
+            bail!(
+                "{} is neither a scenario directory nor a .txt rule list",
+                path.display()
+            )
         }
     }
 }
@@ -123,7 +144,11 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("listing {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
         .collect();
     entries.sort();
     Ok(entries)
@@ -144,13 +169,19 @@ pub struct Prepared {
 pub fn prepare(scenario: &Scenario, work_root: &Path) -> Result<Prepared> {
     let work_dir = work_root.join(&scenario.category).join(&scenario.name);
     if work_dir.exists() {
-        std::fs::remove_dir_all(&work_dir).with_context(|| format!("emptying {}", work_dir.display()))?;
+        std::fs::remove_dir_all(&work_dir)
+            .with_context(|| format!("emptying {}", work_dir.display()))?;
     }
-    std::fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("creating {}", work_dir.display()))?;
     match &scenario.source {
         Source::Dir(dir) => {
             let static_file = dir.join("static.yml");
-            let overlay = if static_file.is_file() { Some(read_yaml(&static_file)?) } else { None };
+            let overlay = if static_file.is_file() {
+                Some(read_yaml(&static_file)?)
+            } else {
+                None
+            };
             let files = dir.join("files");
             let export = dir.join("consul.json");
             let consul_in_static = overlay
@@ -171,7 +202,13 @@ pub fn prepare(scenario: &Scenario, work_root: &Path) -> Result<Prepared> {
             let files = work_dir.join("files");
             std::fs::create_dir_all(&files)?;
             std::fs::write(files.join(format!("{}.yml", list.stem)), list.to_yaml())?;
-            Ok(Prepared { work_dir, overlay: None, files_dir: Some(files), consul_export: None, consul: false })
+            Ok(Prepared {
+                work_dir,
+                overlay: None,
+                files_dir: Some(files),
+                consul_export: None,
+                consul: false,
+            })
         }
     }
 }
@@ -240,7 +277,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// The snapshot of a Traefik run.
     pub fn of(side: &TraefikSide) -> Snapshot {
-        Snapshot { providers: side.provider_statuses(), view: side.view.clone() }
+        Snapshot {
+            providers: side.provider_statuses(),
+            view: side.view.clone(),
+        }
     }
 
     /// Pretty JSON with a trailing newline.
@@ -268,20 +308,33 @@ pub fn check_snapshot(scenario: &Scenario, side: &TraefikSide) -> Result<Snapsho
     if !path.is_file() {
         return Ok(SnapshotCheck::Absent);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let recorded: Snapshot = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let recorded: Snapshot =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let live = Snapshot::of(side);
     let mut comparison = compare(&recorded.view, &live.view);
-    let names: std::collections::BTreeSet<&String> = recorded.providers.keys().chain(live.providers.keys()).collect();
+    let names: std::collections::BTreeSet<&String> = recorded
+        .providers
+        .keys()
+        .chain(live.providers.keys())
+        .collect();
     for name in names {
-        let r = recorded.providers.get(name).map_or("absent", String::as_str);
+        let r = recorded
+            .providers
+            .get(name)
+            .map_or("absent", String::as_str);
         let l = live.providers.get(name).map_or("absent", String::as_str);
         comparison.add_provider(name, r, l);
     }
     if comparison.agrees() {
         Ok(SnapshotCheck::Matches)
     } else {
-        Ok(SnapshotCheck::Differs(comparison.render("live traefik").replace("traefik:", "snapshot:")))
+        Ok(SnapshotCheck::Differs(
+            comparison
+                .render("live traefik")
+                .replace("traefik:", "snapshot:"),
+        ))
     }
 }
 
@@ -340,7 +393,10 @@ pub async fn run(scenario: &Scenario, syncctl: &Path, work_root: &Path) -> Outco
     let traefik = run_traefik(&prepared).await.map_err(|e| format!("{e:#}"));
     let (candidate, comparison, snapshot) = match &traefik {
         Ok(side) => {
-            let _ = std::fs::write(prepared.work_dir.join("traefik-view.json"), Snapshot::of(side).to_json());
+            let _ = std::fs::write(
+                prepared.work_dir.join("traefik-view.json"),
+                Snapshot::of(side).to_json(),
+            );
             let args = ValidateArgs {
                 static_file: Some(side.static_path.clone()),
                 files: prepared.files_dir.clone(),
@@ -358,16 +414,22 @@ pub async fn run(scenario: &Scenario, syncctl: &Path, work_root: &Path) -> Outco
                     serde_json::to_string_pretty(&report.json).unwrap_or_default(),
                 );
                 comparison = compare(&side.view, &report.view);
+                // The contract's `providers.<name>.status` (ok|rejected) must match what
+                // Traefik did with each provider it ran.
                 for (provider, status) in side.provider_statuses() {
-                    if let Some(reported) = report.provider_status(&provider) {
-                        comparison.add_provider(&provider, &status, reported);
-                    }
+                    let reported = report.provider_status(&provider).unwrap_or("(absent)");
+                    comparison.add_provider(&provider, &status, reported);
                 }
             }
-            let snapshot = check_snapshot(scenario, side).unwrap_or_else(|e| SnapshotCheck::Differs(format!("  {e:#}\n")));
+            let snapshot = check_snapshot(scenario, side)
+                .unwrap_or_else(|e| SnapshotCheck::Differs(format!("  {e:#}\n")));
             (candidate, comparison, snapshot)
         }
-        Err(_) => (Err("not run".into()), Comparison::default(), SnapshotCheck::Absent),
+        Err(_) => (
+            Err("not run".into()),
+            Comparison::default(),
+            SnapshotCheck::Absent,
+        ),
     };
     let outcome = Outcome {
         scenario: scenario.clone(),

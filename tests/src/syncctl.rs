@@ -14,9 +14,15 @@ pub fn syncctl_binary() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("SYNCCTL_BIN") {
         return Ok(PathBuf::from(path));
     }
-    let path = crate::repo_root().join("target").join("debug").join("syncctl");
+    let path = crate::repo_root()
+        .join("target")
+        .join("debug")
+        .join("syncctl");
     if !path.is_file() {
-        bail!("{} does not exist: build it first: cargo build -p syncd", path.display());
+        bail!(
+            "{} does not exist: build it first: cargo build -p syncd",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -72,7 +78,11 @@ pub struct Report {
 impl Report {
     /// `providers.<name>.status` when the report states one.
     pub fn provider_status(&self, provider: &str) -> Option<&str> {
-        self.json.get("providers")?.get(provider)?.get("status")?.as_str()
+        self.json
+            .get("providers")?
+            .get(provider)?
+            .get("status")?
+            .as_str()
     }
 }
 
@@ -87,11 +97,22 @@ pub fn validate(binary: &Path, args: &ValidateArgs) -> Result<Report> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if exit_code != 0 && exit_code != 1 {
-        bail!("`{}` exited with {exit_code}\nstderr:\n{stderr}\nstdout:\n{stdout}", args.command_line(binary));
+        bail!(
+            "`{}` exited with {exit_code}\nstderr:\n{stderr}\nstdout:\n{stdout}",
+            args.command_line(binary)
+        );
     }
     let json: Value = serde_json::from_str(&stdout).with_context(|| {
-        format!("`{}` did not print a JSON report\nstdout:\n{stdout}\nstderr:\n{stderr}", args.command_line(binary))
+        format!(
+            "`{}` did not print a JSON report\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            args.command_line(binary)
+        )
     })?;
-    let view = View::from_report(&json).context("the report's objects do not have the contract's shape")?;
-    Ok(Report { json, view, exit_code })
+    let view = View::from_report(&json)
+        .context("the report's objects do not have the contract's shape")?;
+    Ok(Report {
+        json,
+        view,
+        exit_code,
+    })
 }

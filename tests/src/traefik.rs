@@ -82,7 +82,11 @@ pub struct TraefikSpec {
 impl TraefikSpec {
     /// A spec with default entry points (`web`, `websecure`, `traefik`) and no provider.
     pub fn new(work_dir: impl Into<PathBuf>) -> TraefikSpec {
-        TraefikSpec { work_dir: work_dir.into(), statics: StaticSpec::default(), binary: None }
+        TraefikSpec {
+            work_dir: work_dir.into(),
+            statics: StaticSpec::default(),
+            binary: None,
+        }
     }
 
     /// Enables the file provider on `dir`.
@@ -147,7 +151,9 @@ impl Traefik {
         for attempt in 1..=START_ATTEMPTS {
             match Self::start_once(spec).await {
                 Ok(traefik) => return Ok(traefik),
-                Err(StartError::PortTaken(err)) if attempt < START_ATTEMPTS => last_error = Some(err),
+                Err(StartError::PortTaken(err)) if attempt < START_ATTEMPTS => {
+                    last_error = Some(err)
+                }
                 Err(StartError::PortTaken(err) | StartError::Other(err)) => return Err(err),
             }
         }
@@ -228,7 +234,10 @@ impl Traefik {
             if Instant::now() > deadline {
                 return Err(StartError::Other(anyhow!(
                     "Traefik did not apply or reject providers {:?} within {:?}\n{}",
-                    providers.iter().filter(|p| !self.outcomes.contains_key(**p)).collect::<Vec<_>>(),
+                    providers
+                        .iter()
+                        .filter(|p| !self.outcomes.contains_key(**p))
+                        .collect::<Vec<_>>(),
                     PROVIDER_DEADLINE,
                     self.diagnostics()
                 )));
@@ -248,7 +257,11 @@ impl Traefik {
             self.check_alive()?;
             match api::rawdata_names(&self.client, self.api_addr()).await {
                 Ok(names) => {
-                    missing = expected.iter().filter(|n| !log::is_listed(n, &names)).cloned().collect();
+                    missing = expected
+                        .iter()
+                        .filter(|n| !log::is_listed(n, &names))
+                        .cloned()
+                        .collect();
                     if missing.is_empty() {
                         break;
                     }
@@ -311,7 +324,14 @@ impl Traefik {
     /// The raw `/api/rawdata` document.
     pub async fn rawdata(&self) -> Result<Value> {
         let url = format!("http://{}/api/rawdata", self.api_addr());
-        let body = self.client.get(&url).send().await?.error_for_status()?.text().await?;
+        let body = self
+            .client
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
         Ok(serde_json::from_str(&body)?)
     }
 
@@ -362,7 +382,12 @@ impl Traefik {
     /// Waits until the log shows a new `Configuration received` for `provider` after
     /// `after_lines` log lines (use [`Traefik::log_line_count`] before changing input), then
     /// until the API lists that configuration's objects.
-    pub async fn wait_for_reload(&mut self, provider: &str, after_lines: usize, timeout: Duration) -> Result<()> {
+    pub async fn wait_for_reload(
+        &mut self,
+        provider: &str,
+        after_lines: usize,
+        timeout: Duration,
+    ) -> Result<()> {
         let deadline = Instant::now() + timeout;
         loop {
             let lines = read_json_lines(&self.log_path);
@@ -378,13 +403,18 @@ impl Traefik {
                         return Ok(());
                     }
                     if Instant::now() > deadline {
-                        bail!("reloaded {provider} configuration not visible in the API within {timeout:?}");
+                        bail!(
+                            "reloaded {provider} configuration not visible in the API within {timeout:?}"
+                        );
                     }
                     tokio::time::sleep(POLL).await;
                 }
             }
             if Instant::now() > deadline {
-                bail!("no new {provider} configuration within {timeout:?}\n{}", self.diagnostics());
+                bail!(
+                    "no new {provider} configuration within {timeout:?}\n{}",
+                    self.diagnostics()
+                );
             }
             tokio::time::sleep(POLL).await;
         }
@@ -455,7 +485,12 @@ pub struct RouteRequest {
 impl RouteRequest {
     /// `GET http://<host><path>`.
     pub fn get(host: &str, path: &str) -> RouteRequest {
-        RouteRequest { method: "GET".into(), host: host.into(), path: path.into(), headers: Vec::new() }
+        RouteRequest {
+            method: "GET".into(),
+            host: host.into(),
+            path: path.into(),
+            headers: Vec::new(),
+        }
     }
 
     /// Adds a request header.
@@ -476,28 +511,50 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first value of a response header (name case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Sends `request` to `addr` (must be a loopback address).
-pub async fn send(client: &reqwest::Client, addr: SocketAddr, request: &RouteRequest) -> Result<HttpResponse> {
+pub async fn send(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    request: &RouteRequest,
+) -> Result<HttpResponse> {
     if !addr.ip().is_loopback() {
         bail!("refusing to send traffic to non-loopback address {addr}");
     }
     let url = format!("http://{addr}{}", request.path);
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).context("bad HTTP method")?;
-    let mut builder = client.request(method, &url).header(reqwest::header::HOST, &request.host);
+    let method =
+        reqwest::Method::from_bytes(request.method.as_bytes()).context("bad HTTP method")?;
+    let mut builder = client
+        .request(method, &url)
+        .header(reqwest::header::HOST, &request.host);
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    let response = builder.send().await.with_context(|| format!("{} {url}", request.method))?;
+    let response = builder
+        .send()
+        .await
+        .with_context(|| format!("{} {url}", request.method))?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = response.text().await.unwrap_or_default();
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }

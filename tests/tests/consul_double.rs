@@ -10,7 +10,10 @@ use sync_tests::consul_double::{ConsulDouble, KvPair};
 use sync_tests::traefik::{RouteRequest, Traefik, TraefikSpec};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("HTTP client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
 }
 
 async fn get(url: &str) -> Result<(u16, Option<u64>, String)> {
@@ -39,8 +42,20 @@ async fn kv_api_semantics() -> Result<()> {
     assert_eq!(status, 200);
     assert_eq!(index, Some(3));
     let entries: serde_json::Value = serde_json::from_str(&body)?;
-    let keys: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["Key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["traefik-other/x", "traefik/http/routers/a/rule", "traefik/http/routers/a/tls"]);
+    let keys: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "traefik-other/x",
+            "traefik/http/routers/a/rule",
+            "traefik/http/routers/a/tls"
+        ]
+    );
     assert_eq!(entries[1]["Value"], "SG9zdChgYS5ob21lLnRlc3RgKQ==");
     assert!(entries[2]["Value"].is_null());
     assert!(entries[1].get("Session").is_none());
@@ -87,11 +102,28 @@ async fn kv_api_semantics() -> Result<()> {
     assert!(body.contains("traefik/http/routers/a/priority"));
 
     // CAS and DELETE.
-    let cas = client().put(format!("{base}/traefik/x?cas=0")).body("1").send().await?.text().await?;
+    let cas = client()
+        .put(format!("{base}/traefik/x?cas=0"))
+        .body("1")
+        .send()
+        .await?
+        .text()
+        .await?;
     assert_eq!(cas, "true");
-    let cas = client().put(format!("{base}/traefik/x?cas=0")).body("2").send().await?.text().await?;
+    let cas = client()
+        .put(format!("{base}/traefik/x?cas=0"))
+        .body("2")
+        .send()
+        .await?
+        .text()
+        .await?;
     assert_eq!(cas, "false");
-    let deleted = client().delete(format!("{base}/traefik/http?recurse")).send().await?.text().await?;
+    let deleted = client()
+        .delete(format!("{base}/traefik/http?recurse"))
+        .send()
+        .await?
+        .text()
+        .await?;
     assert_eq!(deleted, "true");
     let (_, index, body) = get(&format!("{base}/traefik/?recurse")).await?;
     assert_eq!(index, Some(6));
@@ -108,7 +140,9 @@ async fn kv_api_semantics() -> Result<()> {
 }
 
 async fn routed_backend(traefik: &Traefik, host: &str) -> Result<Option<String>> {
-    let response = traefik.request("web", &RouteRequest::get(host, "/")).await?;
+    let response = traefik
+        .request("web", &RouteRequest::get(host, "/"))
+        .await?;
     Ok(response.header("x-backend").map(str::to_owned))
 }
 
@@ -117,10 +151,16 @@ async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
     let lan = Backend::start("photos").await?;
     let other = Backend::start("wiki").await?;
     let double = ConsulDouble::start(vec![
-        KvPair::new("traefik/http/routers/photos/rule", "Host(`photos.home.test`)"),
+        KvPair::new(
+            "traefik/http/routers/photos/rule",
+            "Host(`photos.home.test`)",
+        ),
         KvPair::new("traefik/http/routers/photos/entryPoints/0", "web"),
         KvPair::new("traefik/http/routers/photos/service", "photos"),
-        KvPair::new("traefik/http/services/photos/loadBalancer/servers/0/url", &lan.url()),
+        KvPair::new(
+            "traefik/http/services/photos/loadBalancer/servers/0/url",
+            &lan.url(),
+        ),
     ])
     .await?;
     let work = tempfile::tempdir()?;
@@ -128,9 +168,18 @@ async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
     let mut traefik = Traefik::start(&spec).await?;
 
     let view = traefik.view().await?;
-    let router = view.http.routers.get("photos@consul").context("router photos@consul missing")?;
+    let router = view
+        .http
+        .routers
+        .get("photos@consul")
+        .context("router photos@consul missing")?;
     assert_eq!(router.status, "enabled", "{view:?}");
-    assert_eq!(routed_backend(&traefik, "photos.home.test").await?.as_deref(), Some("photos"));
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
     assert_eq!(routed_backend(&traefik, "wiki.home.test").await?, None);
 
     // A change through the KV HTTP API (as `consul kv put` would do) reaches Traefik via its
@@ -142,23 +191,56 @@ async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
         ("routers/wiki/service", "wiki".to_owned()),
         ("services/wiki/loadBalancer/servers/0/url", other.url()),
     ] {
-        let ok = client().put(format!("{base}/{key}")).body(value).send().await?.text().await?;
+        let ok = client()
+            .put(format!("{base}/{key}"))
+            .body(value)
+            .send()
+            .await?
+            .text()
+            .await?;
         assert_eq!(ok, "true");
     }
-    traefik.wait_for_reload("consul", lines, Duration::from_secs(20)).await?;
-    assert_eq!(routed_backend(&traefik, "wiki.home.test").await?.as_deref(), Some("wiki"));
-    assert_eq!(routed_backend(&traefik, "photos.home.test").await?.as_deref(), Some("photos"));
+    traefik
+        .wait_for_reload("consul", lines, Duration::from_secs(20))
+        .await?;
+    assert_eq!(
+        routed_backend(&traefik, "wiki.home.test").await?.as_deref(),
+        Some("wiki")
+    );
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
 
     // Traefik's access pattern: connection probe, recursive list, blocking watch on the index.
     let requests = double.requests();
     let joined = requests.join("\n");
     assert!(
-        requests.iter().any(|r| r.starts_with("GET /v1/kv/traefik/qmslkjdfmqlskdjfmqlksjazcueznbvbwzlkajzebvkwjdcqmlsfj")),
+        requests.iter().any(|r| r.starts_with(
+            "GET /v1/kv/traefik/qmslkjdfmqlskdjfmqlksjazcueznbvbwzlkajzebvkwjdcqmlsfj"
+        )),
         "{joined}"
     );
-    assert!(requests.iter().any(|r| r.starts_with("GET /v1/kv/traefik?") && r.contains("recurse")), "{joined}");
-    assert!(requests.iter().any(|r| r.contains("recurse") && r.contains("index=") && r.contains("wait=")), "{joined}");
-    assert!(requests.iter().all(|r| r.starts_with("GET /v1/kv/") || r.starts_with("PUT /v1/kv/")), "{joined}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /v1/kv/traefik?") && r.contains("recurse")),
+        "{joined}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("recurse") && r.contains("index=") && r.contains("wait=")),
+        "{joined}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.starts_with("GET /v1/kv/") || r.starts_with("PUT /v1/kv/")),
+        "{joined}"
+    );
     drop(traefik);
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Differential conformance: for every scenario of `tests/corpus/`, real Traefik 3.7 and
 //! `syncctl validate` must show the same objects with the same statuses, errors, rules and
-//! priorities (and the same provider verdicts where the report states them).
+//! priorities, and the same provider verdicts (`providers.<name>.status`: ok | rejected).
 //!
 //! Needs `scripts/setup-test-env.sh` (real Traefik in `.venv/`) and `cargo build -p syncd`
 //! (`target/debug/syncctl`). Environment:
@@ -34,12 +34,17 @@ async fn differential_corpus() {
         Ok(path) => path,
         Err(err) => panic!("{err:#}"),
     };
-    let mut scenarios = scenario::discover(&sync_tests::corpus_root()).expect("reading tests/corpus");
+    let mut scenarios =
+        scenario::discover(&sync_tests::corpus_root()).expect("reading tests/corpus");
     if let Ok(filter) = std::env::var("DIFFTESTS_FILTER") {
         scenarios.retain(|s| s.id().contains(&filter));
     }
     assert!(!scenarios.is_empty(), "no scenario selected");
-    let jobs = std::env::var("DIFFTESTS_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(2usize).max(1);
+    let jobs = std::env::var("DIFFTESTS_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(2usize)
+        .max(1);
     let out = sync_tests::output_root();
     let started = std::time::Instant::now();
 
@@ -62,7 +67,9 @@ async fn differential_corpus() {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = String::new();
     for outcome in &outcomes {
-        let tally = tallies.entry(outcome.scenario.category.clone()).or_default();
+        let tally = tallies
+            .entry(outcome.scenario.category.clone())
+            .or_default();
         tally.scenarios += 1;
         tally.objects += outcome.comparison.objects;
         tally.agreeing += outcome.comparison.agreeing;
@@ -151,7 +158,10 @@ fn corpus_meets_minimum_sizes() {
         .filter(|s| matches!(s.source, Source::Dir(_)) && s.description().is_none())
         .map(Scenario::id)
         .collect();
-    assert!(undocumented.is_empty(), "scenarios without README.md: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "scenarios without README.md: {undocumented:?}"
+    );
 }
 
 /// Counts `rule:` lines in a rules scenario directory's files (YAML) — rough but stable.
@@ -164,7 +174,10 @@ fn count_rules(dir: &std::path::Path) -> usize {
             if path.is_dir() {
                 stack.push(path);
             } else if let Ok(text) = std::fs::read_to_string(&path) {
-                total += text.lines().filter(|l| l.trim_start().to_ascii_lowercase().starts_with("rule:")).count();
+                total += text
+                    .lines()
+                    .filter(|l| l.trim_start().to_ascii_lowercase().starts_with("rule:"))
+                    .count();
             }
         }
     }

@@ -40,7 +40,9 @@ fn real_main() -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Some("kv-decode") => {
-            let Some(path) = args.get(1) else { bail!("usage: traefik-view kv-decode FILE") };
+            let Some(path) = args.get(1) else {
+                bail!("usage: traefik-view kv-decode FILE")
+            };
             print!("{}", lines_from_pairs(&read_export(Path::new(path))?));
             return Ok(ExitCode::SUCCESS);
         }
@@ -75,7 +77,11 @@ fn real_main() -> Result<ExitCode> {
             eprintln!("== {}: {err:#}", scenario.id());
         }
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn read_input(path: &str) -> Result<String> {
@@ -102,14 +108,20 @@ fn resolve(arg: &str) -> Result<Scenario> {
     if txt.exists() {
         return Scenario::from_path(&txt);
     }
-    bail!("no scenario {arg:?} (neither a path nor under {})", sync_tests::corpus_root().display())
+    bail!(
+        "no scenario {arg:?} (neither a path nor under {})",
+        sync_tests::corpus_root().display()
+    )
 }
 
 async fn show(scenario: &Scenario, json: bool, update: bool) -> Result<()> {
     let prepared = scenario::prepare(scenario, &sync_tests::output_root())?;
     let side = scenario::run_traefik(&prepared).await?;
     let snapshot = Snapshot::of(&side);
-    std::fs::write(prepared.work_dir.join("traefik-view.json"), snapshot.to_json())?;
+    std::fs::write(
+        prepared.work_dir.join("traefik-view.json"),
+        snapshot.to_json(),
+    )?;
     if json {
         print!("{}", snapshot.to_json());
     } else {
@@ -117,7 +129,10 @@ async fn show(scenario: &Scenario, json: bool, update: bool) -> Result<()> {
             "== {}  (Traefik ready in {:.2}s){}",
             scenario.id(),
             side.startup.as_secs_f64(),
-            scenario.description().map(|d| format!("  — {d}")).unwrap_or_default()
+            scenario
+                .description()
+                .map(|d| format!("  — {d}"))
+                .unwrap_or_default()
         );
         println!("   run dir: {}", prepared.work_dir.display());
         for (name, outcome) in &side.providers {
@@ -133,7 +148,12 @@ async fn show(scenario: &Scenario, json: bool, update: bool) -> Result<()> {
         }
         for (protocol, kind) in KINDS {
             for (name, state) in side.view.kind(protocol, kind) {
-                let mut line = format!("   {:<16} {:<40} {:<8}", format!("{protocol}.{kind}"), name, state.status);
+                let mut line = format!(
+                    "   {:<16} {:<40} {:<8}",
+                    format!("{protocol}.{kind}"),
+                    name,
+                    state.status
+                );
                 if let Some(priority) = state.priority {
                     line.push_str(&format!(" prio={priority}"));
                 }
@@ -151,7 +171,8 @@ async fn show(scenario: &Scenario, json: bool, update: bool) -> Result<()> {
     }
     if update {
         let path = scenario.snapshot_path();
-        std::fs::write(&path, snapshot.to_json()).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, snapshot.to_json())
+            .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("   snapshot written: {}", path.display());
     } else {
         match scenario::check_snapshot(scenario, &side)? {

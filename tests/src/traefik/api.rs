@@ -16,7 +16,11 @@ pub async fn list(client: &reqwest::Client, api: SocketAddr, path: &str) -> Resu
     let mut page = 1usize;
     loop {
         let url = format!("http://{api}{path}?per_page={PER_PAGE}&page={page}");
-        let response = client.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
         let status = response.status();
         let next = response
             .headers()
@@ -24,11 +28,15 @@ pub async fn list(client: &reqwest::Client, api: SocketAddr, path: &str) -> Resu
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(1);
-        let body = response.text().await.with_context(|| format!("reading GET {url}"))?;
+        let body = response
+            .text()
+            .await
+            .with_context(|| format!("reading GET {url}"))?;
         if !status.is_success() {
             bail!("GET {url}: HTTP {status}: {body}");
         }
-        let value: Value = serde_json::from_str(&body).with_context(|| format!("GET {url}: not JSON"))?;
+        let value: Value =
+            serde_json::from_str(&body).with_context(|| format!("GET {url}: not JSON"))?;
         match value {
             Value::Array(mut batch) => items.append(&mut batch),
             other => bail!("GET {url}: expected an array, got {other}"),
@@ -44,16 +52,26 @@ pub async fn list(client: &reqwest::Client, api: SocketAddr, path: &str) -> Resu
 /// Turns one API item into `(name, state)`; `None` for `@internal` objects.
 pub fn normalise_item(item: &Value) -> Option<(String, ObjectState)> {
     let name = item.get("name")?.as_str()?.to_owned();
-    if item.get("provider").and_then(Value::as_str) == Some("internal") || name.ends_with("@internal") {
+    if item.get("provider").and_then(Value::as_str) == Some("internal")
+        || name.ends_with("@internal")
+    {
         return None;
     }
     let errors = item
         .get("error")
         .and_then(Value::as_array)
-        .map(|errs| errs.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect())
+        .map(|errs| {
+            errs.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let state = ObjectState {
-        status: item.get("status").and_then(Value::as_str).unwrap_or("").to_owned(),
+        status: item
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
         errors,
         rule: item.get("rule").and_then(Value::as_str).map(str::to_owned),
         priority: item.get("priority").and_then(Value::as_i64),
@@ -78,7 +96,13 @@ pub async fn fetch_view(client: &reqwest::Client, api: SocketAddr) -> Result<Vie
 /// The names present in `/api/rawdata` as `protocol.kind name`, without `@internal` ones.
 pub async fn rawdata_names(client: &reqwest::Client, api: SocketAddr) -> Result<Vec<String>> {
     let url = format!("http://{api}/api/rawdata");
-    let body = client.get(&url).send().await?.error_for_status()?.text().await?;
+    let body = client
+        .get(&url)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
     let raw: Value = serde_json::from_str(&body).context("rawdata is not JSON")?;
     let mut names = Vec::new();
     for (protocol, kind) in KINDS {
@@ -86,7 +110,10 @@ pub async fn rawdata_names(client: &reqwest::Client, api: SocketAddr) -> Result<
             "http" => kind.to_owned(),
             _ => {
                 let mut chars = kind.chars();
-                let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default();
+                let first = chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase())
+                    .unwrap_or_default();
                 format!("{protocol}{first}{}", chars.as_str())
             }
         };

@@ -65,7 +65,12 @@ pub struct LogTail {
 impl LogTail {
     /// A reader starting at the beginning of `path` (which may not exist yet).
     pub fn new(path: &Path) -> LogTail {
-        LogTail { path: path.to_owned(), offset: 0, partial: String::new(), lines: Vec::new() }
+        LogTail {
+            path: path.to_owned(),
+            offset: 0,
+            partial: String::new(),
+            lines: Vec::new(),
+        }
     }
 
     /// Reads what was appended since the last call; returns the new JSON lines.
@@ -98,7 +103,11 @@ impl LogTail {
 pub fn record_provider_events(lines: &[Value], outcomes: &mut BTreeMap<String, ProviderOutcome>) {
     for line in lines {
         let message = line.get("message").and_then(Value::as_str).unwrap_or("");
-        let error = line.get("error").and_then(Value::as_str).unwrap_or("").to_owned();
+        let error = line
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let provider = match line.get("providerName").and_then(Value::as_str) {
             Some(name) => name.to_owned(),
             None => match message.strip_prefix("Cannot start the provider *") {
@@ -117,7 +126,10 @@ pub fn record_provider_events(lines: &[Value], outcomes: &mut BTreeMap<String, P
                 || m.starts_with("Cannot start the provider")
                 || m.starts_with("Cannot retrieve data") =>
             {
-                ProviderOutcome::Rejected { message: m.to_owned(), error }
+                ProviderOutcome::Rejected {
+                    message: m.to_owned(),
+                    error,
+                }
             }
             m if m.starts_with("KV connection error") => ProviderOutcome::Unreachable { error },
             _ => continue,
@@ -156,7 +168,9 @@ pub fn is_listed(expected: &str, listed: &[String]) -> bool {
         return false;
     };
     let suffix = format!("-{name}");
-    listed.iter().any(|n| n.starts_with("http.routers ") && n.ends_with(&suffix))
+    listed
+        .iter()
+        .any(|n| n.starts_with("http.routers ") && n.ends_with(&suffix))
 }
 
 /// The last `n` lines of a text file, for error messages.
@@ -184,15 +198,27 @@ mod tests {
         let mut outcomes = BTreeMap::new();
         record_provider_events(&lines, &mut outcomes);
         assert_eq!(outcomes["file"].status(), "ok");
-        assert_eq!(outcomes["consul"].error(), Some("field not found, node: rulez"));
+        assert_eq!(
+            outcomes["consul"].error(),
+            Some("field not found, node: rulez")
+        );
         assert_eq!(outcomes["nomad"].status(), "rejected");
         assert_eq!(outcomes["internal"], ProviderOutcome::Empty);
-        let names = expected_names("file", &json!({"http": {"routers": {"a": {}}}, "udp": {"services": {"u": {}}}}));
+        let names = expected_names(
+            "file",
+            &json!({"http": {"routers": {"a": {}}}, "udp": {"services": {"u": {}}}}),
+        );
         assert_eq!(names, ["http.routers a@file", "udp.services u@file"]);
         let listed = vec!["http.routers websecure-conflicted-a@file".to_owned()];
         assert!(is_listed("http.routers a@file", &listed));
         assert!(!is_listed("http.routers b@file", &listed));
-        assert!(is_listed("http.routers a@file", &["http.routers web-a@file".to_owned()]));
-        assert!(!is_listed("http.services a@file", &["http.services web-a@file".to_owned()]));
+        assert!(is_listed(
+            "http.routers a@file",
+            &["http.routers web-a@file".to_owned()]
+        ));
+        assert!(!is_listed(
+            "http.services a@file",
+            &["http.services web-a@file".to_owned()]
+        ));
     }
 }

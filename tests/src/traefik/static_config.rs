@@ -93,17 +93,34 @@ impl GeneratedStatic {
             if get_ci(eps, API_ENTRYPOINT).is_none() {
                 set_ci(eps, API_ENTRYPOINT, json!({}));
             }
-            let Value::Object(map) = eps else { unreachable!("made an object above") };
+            let Value::Object(map) = eps else {
+                unreachable!("made an object above")
+            };
             for (name, ep) in map.iter_mut() {
                 if !ep.is_object() {
                     *ep = json!({});
                 }
                 let address = get_ci(ep, "address").and_then(Value::as_str).unwrap_or("");
                 let udp = address.to_ascii_lowercase().ends_with("/udp");
-                let addr = if udp { free_udp_port()? } else { free_tcp_port()? };
-                let text = if udp { format!("{addr}/udp") } else { addr.to_string() };
+                let addr = if udp {
+                    free_udp_port()?
+                } else {
+                    free_tcp_port()?
+                };
+                let text = if udp {
+                    format!("{addr}/udp")
+                } else {
+                    addr.to_string()
+                };
                 set_ci(ep, "address", Value::String(text));
-                entry_points.insert(name.clone(), EntryPoint { name: name.clone(), addr, udp });
+                entry_points.insert(
+                    name.clone(),
+                    EntryPoint {
+                        name: name.clone(),
+                        addr,
+                        udp,
+                    },
+                );
             }
         }
 
@@ -113,7 +130,11 @@ impl GeneratedStatic {
         }
         remove_ci(providers, "file");
         if let Some(dir) = &spec.file_directory {
-            set_ci(providers, "file", json!({"directory": dir.to_string_lossy(), "watch": true}));
+            set_ci(
+                providers,
+                "file",
+                json!({"directory": dir.to_string_lossy(), "watch": true}),
+            );
         }
         match spec.consul {
             Some(addr) => {
@@ -125,11 +146,28 @@ impl GeneratedStatic {
             }
             None => remove_ci(providers, "consul"),
         }
-        for other in ["docker", "swarm", "kubernetesCRD", "kubernetesIngress", "kubernetesGateway", "consulCatalog", "nomad", "ecs", "etcd", "redis", "zooKeeper", "http", "rest"] {
+        for other in [
+            "docker",
+            "swarm",
+            "kubernetesCRD",
+            "kubernetesIngress",
+            "kubernetesGateway",
+            "consulCatalog",
+            "nomad",
+            "ecs",
+            "etcd",
+            "redis",
+            "zooKeeper",
+            "http",
+            "rest",
+        ] {
             remove_ci(providers, other);
         }
 
-        Ok(GeneratedStatic { config, entry_points })
+        Ok(GeneratedStatic {
+            config,
+            entry_points,
+        })
     }
 
     /// The address of the API (`traefik` entry point).
@@ -158,7 +196,8 @@ impl GeneratedStatic {
 
 /// Reads a YAML file into a JSON value (static.yml of a scenario).
 pub fn read_yaml(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
@@ -177,7 +216,11 @@ fn free_udp_port() -> Result<SocketAddr> {
 
 /// Case-insensitive lookup of a key in a JSON object (Traefik's static keys are case-insensitive).
 pub fn get_ci<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 fn key_ci(map: &Map<String, Value>, key: &str) -> Option<String> {
@@ -204,7 +247,9 @@ fn entry_mut<'a>(value: &'a mut Value, key: &str) -> &'a mut Value {
     if !value.is_object() {
         *value = Value::Object(Map::new());
     }
-    let Value::Object(map) = value else { unreachable!("made an object above") };
+    let Value::Object(map) = value else {
+        unreachable!("made an object above")
+    };
     let existing = key_ci(map, key).unwrap_or_else(|| key.to_owned());
     map.entry(existing).or_insert(Value::Null)
 }
@@ -234,7 +279,9 @@ mod tests {
     #[test]
     fn defaults_bind_loopback_and_force_safety_settings() {
         let spec = StaticSpec {
-            overlay: Some(json!({"global": {"checkNewVersion": true}, "core": {"defaultRuleSyntax": "v2"}})),
+            overlay: Some(
+                json!({"global": {"checkNewVersion": true}, "core": {"defaultRuleSyntax": "v2"}}),
+            ),
             file_directory: Some("/tmp/x".into()),
             log_file: "/tmp/t.log".into(),
             ..StaticSpec::default()
@@ -255,7 +302,9 @@ mod tests {
     #[test]
     fn scenario_entrypoints_replace_defaults_and_keep_udp() {
         let spec = StaticSpec {
-            overlay: Some(json!({"entryPoints": {"dns": {"address": ":53/udp"}, "lan": {"address": ":8000", "asDefault": true}}})),
+            overlay: Some(
+                json!({"entryPoints": {"dns": {"address": ":53/udp"}, "lan": {"address": ":8000", "asDefault": true}}}),
+            ),
             log_file: "/tmp/t.log".into(),
             ..StaticSpec::default()
         };
@@ -263,8 +312,16 @@ mod tests {
         let names: Vec<_> = generated.entry_points.keys().cloned().collect();
         assert_eq!(names, ["dns", "lan", "traefik"]);
         assert!(generated.entry_points["dns"].udp);
-        assert!(generated.config["entryPoints"]["dns"]["address"].as_str().unwrap().ends_with("/udp"));
-        assert_eq!(generated.config["entryPoints"]["lan"]["asDefault"], json!(true));
+        assert!(
+            generated.config["entryPoints"]["dns"]["address"]
+                .as_str()
+                .unwrap()
+                .ends_with("/udp")
+        );
+        assert_eq!(
+            generated.config["entryPoints"]["lan"]["asDefault"],
+            json!(true)
+        );
         let yaml = generated.to_yaml().unwrap();
         let back: Value = serde_saphyr::from_str(&yaml).unwrap();
         assert_eq!(back, generated.config);
