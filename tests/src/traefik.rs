@@ -360,6 +360,11 @@ impl Traefik {
         self.startup
     }
 
+    /// The process id (while running).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The API address.
     pub fn api_addr(&self) -> SocketAddr {
         self.generated.api_addr()
