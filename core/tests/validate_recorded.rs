@@ -57,3 +57,10 @@ fn c4_at_sign_cross_refs_children_internal_services() {
 fn c5_go_regexp_errors_in_middlewares() {
     check("c5");
 }
+
+/// A broken `tls.options.default` breaks every TLS router (HTTP and TCP); HTTPS
+/// routers also get the TCP manager's `invalid rule` error; rule build errors.
+#[test]
+fn c6_broken_default_tls_options_and_rule_errors() {
+    check("c6");
+}
