@@ -213,9 +213,10 @@ fn dedupe(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Vec<Object> {
             out.push(Some(obj));
             continue;
         }
-        if let Some(&i) = index.get(&key) {
-            if let Some(prev) = out[i].take() {
-                findings.push(
+        if let Some(&i) = index.get(&key)
+            && let Some(prev) = out[i].take()
+        {
+            findings.push(
                     Finding::new(
                         Severity::Warning,
                         "duplicate-object",
@@ -229,7 +230,6 @@ fn dedupe(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Vec<Object> {
                     .source(Some(obj.source()))
                     .help("keep one definition of each object"),
                 );
-            }
         }
         index.insert(key, out.len());
         out.push(Some(obj));
