@@ -260,7 +260,12 @@ fn traefik_cross_provider_namespaces_tables() {
     ];
     let none: Option<&[&str]> = None;
     let all: Option<&[&str]> = Some(&[]);
-    let cases: Vec<(&[&str], Option<&[&str]>, Want)> = vec![
+    type Case = (
+        &'static [&'static str],
+        Option<&'static [&'static str]>,
+        Want,
+    );
+    let cases: Vec<Case> = vec![
         (
             &["services.yml", "with_middleware_cross_provider.yml"],
             None,
