@@ -40,6 +40,7 @@ mod sha1;
 mod spec;
 mod tcp;
 mod tls;
+mod traefik_service;
 mod transport;
 mod udp;
 
