@@ -1,0 +1,344 @@
+// Command vcsim is the project's launcher for VMware's vSphere simulator (govmomi, ESX model).
+//
+// It stands in for one standalone ESXi host in the bootstrap crate's tests, and it is also the
+// independent client those tests use to check what `bootstrap up` created.
+//
+//	vcsim serve   [-addr 127.0.0.1:0] [-tls] [-licence eval|free] [-restrict-writes]
+//	              [-fail-create-vm] [-guest-ip]
+//	    Starts simulator.ESX() and prints one JSON line {"url": ..., "cert": ...} on stdout.
+//	    Runs until stdin is closed or the process is signalled.
+//	vcsim inspect -url URL
+//	    Prints every VM (name, CPU, memory, disks, NICs, extraConfig, power, guest IP) as JSON,
+//	    read through govmomi, not through the bootstrap crate's client.
+//
+// Fault injection (to test how bootstrap reports them; the simulator never raises them itself):
+//
+//	-licence free     the licence manager reports the free "esxBasic" edition, like a free ESXi
+//	-restrict-writes  write methods fail with the RestrictedVersion fault a free licence causes
+//	-fail-create-vm   CreateVM_Task requests are pointed at a missing datastore, so the
+//	                  simulator's own task fails and reports the error in Task.info.error
+//	-guest-ip         a guest-agent double: once a VM is powered on, its planned address (read
+//	                  from guestinfo.metadata) is reported as guest.ipAddress, as VMware Tools would
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/ioutil"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: vcsim serve|inspect [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "inspect":
+		err = inspect(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q (want serve or inspect)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vcsim:", err)
+		os.Exit(1)
+	}
+}
+
+var writeMethods = []string{"CreateVM_Task", "PowerOnVM_Task", "ImportVApp", "ReconfigVM_Task",
+	"Destroy_Task", "PowerOffVM_Task", "MakeDirectory", "CopyVirtualDisk_Task", "RegisterVM_Task"}
+
+func soapFault(w http.ResponseWriter, fault, msg string) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>%s</faultstring>
+<detail><%sFault xmlns="urn:vim25" xsi:type="%s"></%sFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+		msg, fault, fault, fault)
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	useTLS := fs.Bool("tls", false, "serve https with a self-signed certificate")
+	licence := fs.String("licence", "eval", "licence edition to report: eval or free")
+	restrict := fs.Bool("restrict-writes", false, "fail write methods with RestrictedVersion")
+	failCreate := fs.Bool("fail-create-vm", false, "make CreateVM_Task fail inside the task")
+	guestIP := fs.Bool("guest-ip", false, "report planned IPs of powered-on VMs as guest IPs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	model := simulator.ESX()
+	if err := model.Create(); err != nil {
+		return err
+	}
+	defer model.Remove()
+	model.Service.Listen = &url.URL{Host: *addr}
+	if *useTLS {
+		model.Service.TLS = new(tls.Config)
+	}
+
+	if *licence == "free" {
+		lm := simulator.Map.Get(*model.ServiceContent.LicenseManager).(*simulator.LicenseManager)
+		lm.Licenses = []types.LicenseManagerLicenseInfo{{
+			LicenseKey: "00000-00000-00000-00000-00000",
+			EditionKey: "esxBasic",
+			Name:       "VMware vSphere 6 Hypervisor",
+			Total:      0,
+		}}
+		*restrict = true
+	} else if *licence != "eval" {
+		return fmt.Errorf("-licence must be eval or free, not %q", *licence)
+	}
+
+	server := model.Service.NewServer()
+	defer server.Close()
+	inner := server.Config.Handler
+	server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/sdk") && (*restrict || *failCreate) {
+			body, err := ioutil.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			if *restrict {
+				for _, m := range writeMethods {
+					if bytes.Contains(body, []byte("<"+m)) || bytes.Contains(body, []byte(":"+m+" ")) || bytes.Contains(body, []byte(":"+m+">")) {
+						soapFault(w, "RestrictedVersion", "Current license or ESXi version prohibits execution of the requested operation.")
+						return
+					}
+				}
+			}
+			if *failCreate && bytes.Contains(body, []byte("CreateVM_Task")) {
+				body = regexp.MustCompile(`<vmPathName>\[[^\]]*\]`).ReplaceAll(body, []byte("<vmPathName>[InjectedMissingDatastore]"))
+			}
+			r.Body = ioutil.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		inner.ServeHTTP(w, r)
+	})
+
+	cert := ""
+	if *useTLS {
+		var err error
+		if cert, err = server.CertificateFile(); err != nil {
+			return err
+		}
+	}
+	u := *server.URL
+	u.User = nil
+	line, _ := json.Marshal(map[string]string{"url": u.String(), "cert": cert})
+	fmt.Println(string(line))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if *guestIP {
+		go guestAgent(ctx, server.URL)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	stdinClosed := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(ioutil.Discard, os.Stdin)
+		close(stdinClosed)
+	}()
+	select {
+	case <-sig:
+	case <-stdinClosed:
+	}
+	return nil
+}
+
+var addrRe = regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+)/\d+`)
+
+func decodeGuestinfo(value, encoding string) string {
+	if encoding == "" {
+		return value
+	}
+	raw, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return ""
+	}
+	if encoding == "base64" {
+		return string(raw)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	out, err := ioutil.ReadAll(zr)
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// guestAgent plays VMware Tools: it reports each powered-on VM's planned address as guest IP.
+func guestAgent(ctx context.Context, u *url.URL) {
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vcsim guest agent:", err)
+		return
+	}
+	for ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+		vms, err := allVMs(ctx, c)
+		if err != nil {
+			continue
+		}
+		for _, vm := range vms {
+			if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Guest == nil || vm.Guest.IpAddress != "" || vm.Config == nil {
+				continue
+			}
+			ec := extraConfig(vm.Config.ExtraConfig)
+			meta := decodeGuestinfo(ec["guestinfo.metadata"], ec["guestinfo.metadata.encoding"])
+			m := addrRe.FindStringSubmatch(meta)
+			if m == nil {
+				continue
+			}
+			spec := types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{
+				&types.OptionValue{Key: "SET.guest.ipAddress", Value: m[1]}}}
+			obj := mo.Reference(vm).Reference()
+			task, err := objectVM(c, obj).Reconfigure(ctx, spec)
+			if err == nil {
+				_ = task.Wait(ctx)
+			}
+		}
+	}
+}
+
+func extraConfig(opts []types.BaseOptionValue) map[string]string {
+	out := map[string]string{}
+	for _, o := range opts {
+		v := o.GetOptionValue()
+		out[v.Key] = fmt.Sprint(v.Value)
+	}
+	return out
+}
+
+func allVMs(ctx context.Context, c *govmomi.Client) ([]mo.VirtualMachine, error) {
+	m := view.NewManager(c.Client)
+	v, err := m.CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = v.Destroy(ctx) }()
+	var vms []mo.VirtualMachine
+	err = v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "config", "runtime", "guest"}, &vms)
+	return vms, err
+}
+
+type diskJSON struct {
+	File       string `json:"file"`
+	CapacityKB int64  `json:"capacity_kb"`
+}
+
+type nicJSON struct {
+	Type        string `json:"type"`
+	MAC         string `json:"mac"`
+	AddressType string `json:"address_type"`
+	Network     string `json:"network"`
+}
+
+type vmJSON struct {
+	Name        string            `json:"name"`
+	Annotation  string            `json:"annotation"`
+	GuestID     string            `json:"guest_id"`
+	NumCPU      int32             `json:"num_cpu"`
+	MemoryMB    int32             `json:"memory_mb"`
+	PowerState  string            `json:"power_state"`
+	GuestIP     string            `json:"guest_ip"`
+	Disks       []diskJSON        `json:"disks"`
+	NICs        []nicJSON         `json:"nics"`
+	ExtraConfig map[string]string `json:"extra_config"`
+}
+
+func inspect(args []string) error {
+	fs := flag.NewFlagSet("inspect", flag.ExitOnError)
+	raw := fs.String("url", "", "simulator SDK URL")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	u, err := url.Parse(*raw)
+	if err != nil {
+		return err
+	}
+	u.User = url.UserPassword("inspector", "inspector")
+	ctx := context.Background()
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	vms, err := allVMs(ctx, c)
+	if err != nil {
+		return err
+	}
+	out := []vmJSON{}
+	for _, vm := range vms {
+		j := vmJSON{Name: vm.Name, PowerState: string(vm.Runtime.PowerState), ExtraConfig: map[string]string{},
+			Disks: []diskJSON{}, NICs: []nicJSON{}}
+		if vm.Guest != nil {
+			j.GuestIP = vm.Guest.IpAddress
+		}
+		if vm.Config != nil {
+			j.Annotation = vm.Config.Annotation
+			j.GuestID = vm.Config.GuestId
+			j.NumCPU = vm.Config.Hardware.NumCPU
+			j.MemoryMB = vm.Config.Hardware.MemoryMB
+			j.ExtraConfig = extraConfig(vm.Config.ExtraConfig)
+			for _, d := range vm.Config.Hardware.Device {
+				switch dev := d.(type) {
+				case *types.VirtualDisk:
+					file := ""
+					if b, ok := dev.Backing.(types.BaseVirtualDeviceFileBackingInfo); ok {
+						file = b.GetVirtualDeviceFileBackingInfo().FileName
+					}
+					j.Disks = append(j.Disks, diskJSON{File: file, CapacityKB: dev.CapacityInKB})
+				case types.BaseVirtualEthernetCard:
+					card := dev.GetVirtualEthernetCard()
+					network := ""
+					if b, ok := card.Backing.(*types.VirtualEthernetCardNetworkBackingInfo); ok {
+						network = b.DeviceName
+					}
+					j.NICs = append(j.NICs, nicJSON{Type: fmt.Sprintf("%T", d)[7:], MAC: card.MacAddress,
+						AddressType: card.AddressType, Network: network})
+				}
+			}
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func objectVM(c *govmomi.Client, ref types.ManagedObjectReference) *object.VirtualMachine {
+	return object.NewVirtualMachine(c.Client, ref)
+}
