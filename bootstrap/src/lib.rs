@@ -6,6 +6,7 @@
 //! `vsphere` is the SOAP client; `ops` drives `up`, `status` and `down`.
 
 pub mod cloudinit;
+pub mod ops;
 pub mod pki;
 pub mod plan;
 pub mod render;

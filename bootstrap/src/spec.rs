@@ -181,9 +181,24 @@ pub struct HostSpec {
     /// PEM file with the CA (or the self-signed certificate) of the host.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the host's certificate (hex, colons optional), pinned instead of
+    /// a CA: suits ESXi's self-signed certificates. `openssl x509 -noout -fingerprint -sha256`.
+    #[serde(default)]
+    pub thumbprint_sha256: Option<String>,
     /// Skip TLS verification (lab only; a warning is printed).
     #[serde(default)]
     pub insecure: bool,
+}
+
+/// Parses a SHA-256 fingerprint written as hex, with or without colons.
+pub fn parse_thumbprint(s: &str) -> Option<Vec<u8>> {
+    let hex: String = s.chars().filter(|c| *c != ':').collect();
+    if hex.len() != 64 {
+        return None;
+    }
+    (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 fn default_user() -> String {
@@ -443,6 +458,19 @@ impl ClusterSpec {
             }
             if h.port_group.is_empty() {
                 p.push(format!("{at}: port_group is empty"));
+            }
+            if let Some(t) = &h.thumbprint_sha256
+                && parse_thumbprint(t).is_none()
+            {
+                p.push(format!("{at}: thumbprint_sha256 is not 32 hex bytes"));
+            }
+            if [h.ca_file.is_some(), h.thumbprint_sha256.is_some(), h.insecure]
+                .iter()
+                .filter(|b| **b)
+                .count()
+                > 1
+            {
+                p.push(format!("{at}: give one of ca_file, thumbprint_sha256 and insecure"));
             }
             if h.password_file.is_some() && h.password_env.is_some() {
                 p.push(format!("{at}: give password_file or password_env, not both"));

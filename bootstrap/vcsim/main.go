@@ -25,13 +25,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"io/ioutil"
+	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -101,7 +108,11 @@ func serve(args []string) error {
 	defer model.Remove()
 	model.Service.Listen = &url.URL{Host: *addr}
 	if *useTLS {
-		model.Service.TLS = new(tls.Config)
+		cert, err := selfSigned()
+		if err != nil {
+			return err
+		}
+		model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
 
 	if *licence == "free" {
@@ -174,6 +185,33 @@ func serve(args []string) error {
 	case <-stdinClosed:
 	}
 	return nil
+}
+
+// selfSigned makes a P-256 leaf certificate for 127.0.0.1/localhost, like a host's own
+// self-signed certificate (govmomi's built-in test certificate is RSA-1024, which rustls/ring
+// rightly refuse).
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "localhost.localdomain"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  false,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 var addrRe = regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+)/\d+`)

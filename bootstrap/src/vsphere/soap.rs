@@ -55,12 +55,12 @@ Licensing), then run bootstrap again. bootstrap does not work around the restric
 
 #[derive(Debug, thiserror::Error)]
 pub enum VimError {
-    #[error("{host}: cannot reach {url}: {source}")]
+    #[error("{host}: {method}: no answer from {url}: {message}")]
     Http {
         host: String,
+        method: String,
         url: String,
-        #[source]
-        source: reqwest::Error,
+        message: String,
     },
     #[error("{host}: {method} refused with RestrictedVersion ({message}): {RESTRICTED_EXPLANATION}")]
     Restricted {
@@ -108,7 +108,72 @@ impl VimError {
 #[derive(Debug, Clone, Default)]
 pub struct TlsSettings {
     pub ca_pem: Option<Vec<u8>>,
+    /// SHA-256 of the expected end-entity certificate (DER).
+    pub pin_sha256: Option<Vec<u8>>,
     pub insecure: bool,
+}
+
+/// Accepts exactly one certificate, by SHA-256 fingerprint; signatures are still verified.
+#[derive(Debug)]
+struct PinnedCert {
+    sha256: Vec<u8>,
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedCert {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let got = sha2::Sha256::digest(end_entity.as_ref());
+        if got.as_slice() == self.sha256.as_slice() {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "certificate fingerprint mismatch: the host presents SHA-256 {}",
+                crate::pki::hex(&got)
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 pub struct SoapClient {
@@ -137,6 +202,20 @@ impl SoapClient {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| other(format!("ca_file is not a PEM certificate: {e}")))?;
             b = b.tls_certs_only([cert]);
+        }
+        if let Some(pin) = &tls.pin_sha256 {
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| other(format!("TLS setup: {e}")))?
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(PinnedCert {
+                    sha256: pin.clone(),
+                    provider,
+                }))
+                .with_no_client_auth();
+            cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+            b = b.tls_backend_preconfigured(cfg);
         }
         if tls.insecure {
             b = b.tls_danger_accept_invalid_certs(true);
@@ -188,10 +267,20 @@ impl SoapClient {
         if let Some(c) = self.cookie_header() {
             req = req.header("Cookie", c);
         }
-        let resp = req.send().await.map_err(|source| VimError::Http {
-            host: self.host.clone(),
-            url: self.url.to_string(),
-            source,
+        let resp = req.send().await.map_err(|e| {
+            let mut message = error_chain(&e);
+            if message.contains("CaUsedAsEndEntity") {
+                message.push_str(
+                    " (the host presents a self-signed CA certificate as its own; pin it with \
+                     thumbprint_sha256 instead of ca_file)",
+                );
+            }
+            VimError::Http {
+                host: self.host.clone(),
+                method: method.into(),
+                url: self.url.to_string(),
+                message,
+            }
         })?;
         for v in resp.headers().get_all("set-cookie") {
             if let Ok(s) = v.to_str()
@@ -203,10 +292,11 @@ impl SoapClient {
             }
         }
         let status = resp.status();
-        let text = resp.text().await.map_err(|source| VimError::Http {
+        let text = resp.text().await.map_err(|e| VimError::Http {
             host: self.host.clone(),
+            method: method.into(),
             url: self.url.to_string(),
-            source,
+            message: error_chain(&e),
         })?;
         let protocol = |message: String| VimError::Protocol {
             host: self.host.clone(),
@@ -231,6 +321,21 @@ impl SoapClient {
             .cloned()
             .ok_or_else(|| protocol("empty SOAP Body".into()))
     }
+}
+
+/// An error and its sources, "a: b: c" (reqwest hides "connection refused" in the chain).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
 }
 
 /// Maps a `<Fault>` element to an error; the fault type comes from the detail's xsi:type (or
