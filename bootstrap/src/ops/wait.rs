@@ -14,12 +14,12 @@ pub async fn guest_ips(ctx: &Context, timeout: Duration) -> anyhow::Result<BTree
     let started = Instant::now();
     let mut last = usize::MAX;
     let (sessions, problems) = open_all(&ctx.spec).await;
-    let result = loop {
+    let result = 'poll: loop {
         let mut ips = BTreeMap::new();
         for s in &sessions {
             let vms = match s.vms().await {
                 Ok(v) => v,
-                Err(e) => break Err(anyhow!(e)),
+                Err(e) => break 'poll Err(anyhow!(e)),
             };
             for v in vms {
                 if let Some(ip) = v.guest_ip
