@@ -7,6 +7,10 @@
 //	              [-fail-create-vm] [-guest-ip]
 //	    Starts simulator.ESX() and prints one JSON line {"url": ..., "cert": ...} on stdout.
 //	    Runs until stdin is closed or the process is signalled.
+//	vcsim create -url URL -name VM
+//	    Creates a VM bootstrap does not own (to test name conflicts).
+//	vcsim poweroff -url URL -name VM
+//	    Powers a VM off (to test that `up` resumes it).
 //	vcsim inspect -url URL
 //	    Prints every VM (name, CPU, memory, disks, NICs, extraConfig, power, guest IP) as JSON,
 //	    read through govmomi, not through the bootstrap crate's client.
@@ -15,8 +19,9 @@
 //
 //	-licence free     the licence manager reports the free "esxBasic" edition, like a free ESXi
 //	-restrict-writes  write methods fail with the RestrictedVersion fault a free licence causes
-//	-fail-create-vm   CreateVM_Task requests are pointed at a missing datastore, so the
-//	                  simulator's own task fails and reports the error in Task.info.error
+//	-fail-create-vm   CreateVM_Task requests name a missing disk file, so the simulator's own
+//	                  task fails (FileNotFound) and reports it in Task.info.error
+//	-fault-file F     the same, only for the VM names listed in F, and only while F exists
 //	-guest-ip         a guest-agent double: once a VM is powered on, its planned address (read
 //	                  from guestinfo.metadata) is reported as guest.ipAddress, as VMware Tools would
 package main
@@ -67,6 +72,10 @@ func main() {
 		err = serve(os.Args[2:])
 	case "inspect":
 		err = inspect(os.Args[2:])
+	case "poweroff":
+		err = powerOff(os.Args[2:])
+	case "create":
+		err = createForeign(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q (want serve or inspect)", os.Args[1])
 	}
@@ -96,6 +105,7 @@ func serve(args []string) error {
 	licence := fs.String("licence", "eval", "licence edition to report: eval or free")
 	restrict := fs.Bool("restrict-writes", false, "fail write methods with RestrictedVersion")
 	failCreate := fs.Bool("fail-create-vm", false, "make CreateVM_Task fail inside the task")
+	faultFile := fs.String("fault-file", "", "while this file exists, CreateVM_Task fails for the VM names it lists (one per line)")
 	guestIP := fs.Bool("guest-ip", false, "report planned IPs of powered-on VMs as guest IPs")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -132,7 +142,7 @@ func serve(args []string) error {
 	defer server.Close()
 	inner := server.Config.Handler
 	server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/sdk") && (*restrict || *failCreate) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/sdk") && (*restrict || *failCreate || *faultFile != "") {
 			body, err := ioutil.ReadAll(r.Body)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
@@ -146,8 +156,20 @@ func serve(args []string) error {
 					}
 				}
 			}
-			if *failCreate && bytes.Contains(body, []byte("CreateVM_Task")) {
-				body = regexp.MustCompile(`<vmPathName>\[[^\]]*\]`).ReplaceAll(body, []byte("<vmPathName>[InjectedMissingDatastore]"))
+			fail := *failCreate
+			if !fail && *faultFile != "" && bytes.Contains(body, []byte("CreateVM_Task")) {
+				if names, err := ioutil.ReadFile(*faultFile); err == nil {
+					for _, n := range strings.Fields(string(names)) {
+						if bytes.Contains(body, []byte("<name>"+n+"</name>")) {
+							fail = true
+						}
+					}
+				}
+			}
+			if fail && bytes.Contains(body, []byte("CreateVM_Task")) {
+				// Point the disk at a file that does not exist: the simulator's own CreateVM task
+				// fails with FileNotFound (and leaves the .vmx behind, as an interrupted run would).
+				body = regexp.MustCompile(`\.vmdk</fileName>`).ReplaceAll(body, []byte("-injected-missing.vmdk</fileName>"))
 			}
 			r.Body = ioutil.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
@@ -291,6 +313,71 @@ func allVMs(ctx context.Context, c *govmomi.Client) ([]mo.VirtualMachine, error)
 	var vms []mo.VirtualMachine
 	err = v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "config", "runtime", "guest"}, &vms)
 	return vms, err
+}
+
+// createForeign creates a plain VM that no bootstrap owner marker claims.
+func createForeign(args []string) error {
+	fs := flag.NewFlagSet("create", flag.ExitOnError)
+	raw := fs.String("url", "", "simulator SDK URL")
+	name := fs.String("name", "", "VM name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	u, err := url.Parse(*raw)
+	if err != nil {
+		return err
+	}
+	u.User = url.UserPassword("inspector", "inspector")
+	ctx := context.Background()
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	folder := object.NewFolder(c.Client, types.ManagedObjectReference{Type: "Folder", Value: "ha-folder-vm"})
+	pool := object.NewResourcePool(c.Client, types.ManagedObjectReference{Type: "ResourcePool", Value: "ha-root-pool"})
+	task, err := folder.CreateVM(ctx, types.VirtualMachineConfigSpec{
+		Name:     *name,
+		GuestId:  "otherGuest",
+		MemoryMB: 32,
+		Files:    &types.VirtualMachineFileInfo{VmPathName: "[LocalDS_0]"},
+	}, pool, nil)
+	if err != nil {
+		return err
+	}
+	return task.Wait(ctx)
+}
+
+func powerOff(args []string) error {
+	fs := flag.NewFlagSet("poweroff", flag.ExitOnError)
+	raw := fs.String("url", "", "simulator SDK URL")
+	name := fs.String("name", "", "VM name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	u, err := url.Parse(*raw)
+	if err != nil {
+		return err
+	}
+	u.User = url.UserPassword("inspector", "inspector")
+	ctx := context.Background()
+	c, err := govmomi.NewClient(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	vms, err := allVMs(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, vm := range vms {
+		if vm.Name == *name {
+			task, err := objectVM(c, vm.Reference()).PowerOff(ctx)
+			if err != nil {
+				return err
+			}
+			return task.Wait(ctx)
+		}
+	}
+	return fmt.Errorf("no VM named %q", *name)
 }
 
 type diskJSON struct {

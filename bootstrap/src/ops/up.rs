@@ -339,10 +339,25 @@ pub async fn ensure_vm(
         ),
         1,
     );
-    let obj = s
-        .vim
-        .create_vm(&s.inv.vm_folder, &s.inv.pool, s.inv.host.as_ref(), &config, &vm.name)
-        .await?;
+    let create = || {
+        s.vim
+            .create_vm(&s.inv.vm_folder, &s.inv.pool, s.inv.host.as_ref(), &config, &vm.name)
+    };
+    let obj = match create().await {
+        Err(e) if e.fault_type() == Some("FileAlreadyExists") => {
+            // An earlier CreateVM_Task for this (unregistered) VM failed and left its files in
+            // the VM's own folder; no registered VM has this name (checked in pre-flight).
+            tracing::warn!(host = %s.name, vm = %vm.name, "removing files left by an earlier failed CreateVM_Task");
+            for f in [".vmx", ".nvram"] {
+                s.vim
+                    .delete_datastore_file(&format!("{dir}/{}{f}", vm.name), dc)
+                    .await?;
+            }
+            s.vim.delete_datastore_file(&format!("{dir}/vmware.log"), dc).await?;
+            create().await?
+        }
+        r => r?,
+    };
     grow_if_needed(s, &obj, &vm.name, planned_kb).await?;
     s.vim.power_on(&obj, &vm.name).await?;
     tracing::info!(host = %s.name, vm = %vm.name, ip = %vm.ip, mac = %vm.mac, "created and powered on");

@@ -264,8 +264,19 @@ impl Vim {
                     let message = err
                         .and_then(|e| e.child_text("localizedMessage"))
                         .filter(|m| !m.is_empty())
-                        .unwrap_or("(no message)")
-                        .to_string();
+                        .map(str::to_string)
+                        .or_else(|| {
+                            // No text: show the fault's own fields (e.g. invalidProperty).
+                            let f = err?.child("fault")?;
+                            let fields: Vec<String> = f
+                                .children
+                                .iter()
+                                .filter(|c| c.children.is_empty() && !c.text.trim().is_empty())
+                                .map(|c| format!("{}={}", c.name, c.text.trim()))
+                                .collect();
+                            (!fields.is_empty()).then(|| fields.join(", "))
+                        })
+                        .unwrap_or_else(|| "(no message)".into());
                     if fault == "RestrictedVersion" {
                         return Err(VimError::Restricted {
                             host: self.host().into(),
@@ -375,6 +386,20 @@ impl Vim {
         match self.soap.call("MakeDirectory", &fm, &params).await {
             Ok(_) => Ok(()),
             Err(e) if e.fault_type() == Some("FileAlreadyExists") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a datastore file; a missing file is not an error.
+    pub async fn delete_datastore_file(&self, ds_path: &str, datacenter: &MoRef) -> Result<(), VimError> {
+        let fm = self.need("FileManager", &self.sc.file_manager)?;
+        let params = format!("<name>{}</name>{}", escape(ds_path), datacenter.xml("datacenter"));
+        match self
+            .run_task("DeleteDatastoreFile_Task", &fm, &params, &format!("delete {ds_path}"))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.fault_type() == Some("FileNotFound") => Ok(()),
             Err(e) => Err(e),
         }
     }
