@@ -32,7 +32,13 @@ pre-flight. Exit codes: 0 ok, 1 failure (every problem is listed), 2 usage error
 #[command(name = "bootstrap", version, about = "Stand up a kubeadm HA cluster behind HAProxy on standalone ESXi hosts from one cluster.yaml", after_help = AFTER_HELP)]
 struct Cli {
     /// Log format on stderr.
-    #[arg(long, value_enum, default_value = "text", env = "BOOTSTRAP_LOG_FORMAT", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        env = "BOOTSTRAP_LOG_FORMAT",
+        global = true
+    )]
     log_format: LogFormat,
     /// Log filter (tracing EnvFilter syntax), e.g. `debug` or `info,bootstrap=debug`.
     #[arg(long, default_value = "info", env = "BOOTSTRAP_LOG", global = true)]
@@ -50,7 +56,12 @@ enum LogFormat {
 #[derive(clap::Args)]
 struct SpecArgs {
     /// The cluster spec (see examples/cluster.yaml).
-    #[arg(short = 'f', long = "file", env = "BOOTSTRAP_CLUSTER", default_value = "cluster.yaml")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        env = "BOOTSTRAP_CLUSTER",
+        default_value = "cluster.yaml"
+    )]
     file: PathBuf,
     /// Folder holding the PKI, token and admin kubeconfig (mode 0700, keys 0600).
     #[arg(long, env = "BOOTSTRAP_STATE_DIR")]
@@ -195,7 +206,8 @@ fn main() -> ExitCode {
 
 fn load(spec: &SpecArgs) -> anyhow::Result<(ClusterSpec, plan::Plan, PathBuf)> {
     let s = ClusterSpec::load(&spec.file)?;
-    let plan = plan::build(&s).map_err(|problems| {
+    let plan = plan::build(&s).map_err(|mut problems| {
+        problems.extend(only_file_problems(&s));
         anyhow!(
             "{} is invalid ({} problem(s)):\n{}",
             spec.file.display(),
@@ -237,17 +249,24 @@ fn context(spec: ClusterSpec, plan: plan::Plan, state: &Path) -> anyhow::Result<
 }
 
 /// The spec's problems that need files (image, password files, CA files).
-fn file_problems(spec: &ClusterSpec) -> anyhow::Result<()> {
-    let p: Vec<String> = spec
-        .problems(true)
+fn only_file_problems(spec: &ClusterSpec) -> Vec<String> {
+    let offline = spec.problems(false);
+    spec.problems(true)
         .into_iter()
-        .filter(|p| !spec.problems(false).contains(p))
-        .collect();
+        .filter(|p| !offline.contains(p))
+        .collect()
+}
+
+fn file_problems(spec: &ClusterSpec) -> anyhow::Result<()> {
+    let p = only_file_problems(spec);
     if !p.is_empty() {
         bail!(
             "missing files ({}):\n{}",
             p.len(),
-            p.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+            p.iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     Ok(())
@@ -259,11 +278,7 @@ async fn run(cmd: Command) -> anyhow::Result<()> {
             let (s, plan, state) = load(&spec)?;
             let secrets = ClusterSecrets::load_existing(&state)?;
             print!("{}", render::plan_table(&s, &plan, secrets.as_ref()));
-            let mut problems: Vec<String> = s
-                .problems(true)
-                .into_iter()
-                .filter(|p| !s.problems(false).contains(p))
-                .collect();
+            let mut problems = only_file_problems(&s);
             if check_hosts {
                 problems.extend(ops::check_hosts(&s, &plan).await?);
             }
@@ -279,14 +294,17 @@ async fn run(cmd: Command) -> anyhow::Result<()> {
                 );
             }
             if check_hosts {
-                println!("\nHosts checked: licences, datastores, port groups and VM names are fine.");
+                println!(
+                    "\nHosts checked: licences, datastores, port groups and VM names are fine."
+                );
             }
             Ok(())
         }
         Command::Render { spec, out } => {
             let (s, plan, state) = load(&spec)?;
             let ctx = context(s, plan, &state)?;
-            let files = render::render_folder(&out, &ctx.spec, &ctx.plan, &ctx.secrets, &ctx.nodes)?;
+            let files =
+                render::render_folder(&out, &ctx.spec, &ctx.plan, &ctx.secrets, &ctx.nodes)?;
             println!("wrote {} files to {}", files.len(), out.display());
             Ok(())
         }
@@ -330,11 +348,18 @@ async fn run(cmd: Command) -> anyhow::Result<()> {
             let endpoint = api_endpoint.unwrap_or_else(|| ctx.plan.api_endpoint());
             if wait >= WaitFor::Vms {
                 ops::wait::guest_ips(&ctx, ip_timeout).await?;
-                println!("guest IPs: all {} VMs ({:.1}s)", ctx.plan.vms.len(), started.elapsed().as_secs_f64());
+                println!(
+                    "guest IPs: all {} VMs ({:.1}s)",
+                    ctx.plan.vms.len(),
+                    started.elapsed().as_secs_f64()
+                );
             }
             if wait >= WaitFor::Api {
                 ops::wait::api_ready(&ctx, &endpoint, api_timeout).await?;
-                println!("API ready at https://{endpoint} ({:.1}s)", started.elapsed().as_secs_f64());
+                println!(
+                    "API ready at https://{endpoint} ({:.1}s)",
+                    started.elapsed().as_secs_f64()
+                );
             }
             if wait >= WaitFor::Nodes {
                 ops::wait::nodes_ready(&ctx, &endpoint, nodes_timeout).await?;
@@ -402,7 +427,10 @@ async fn run(cmd: Command) -> anyhow::Result<()> {
                 println!("{} {r}", if yes { "removed" } else { "would remove" });
             }
             if !yes && !removed.is_empty() {
-                println!("(dry run: add --yes to delete these {} VM(s))", removed.len());
+                println!(
+                    "(dry run: add --yes to delete these {} VM(s))",
+                    removed.len()
+                );
             }
             Ok(())
         }

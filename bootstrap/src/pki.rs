@@ -15,8 +15,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
@@ -396,8 +396,16 @@ mod tests {
         assert_eq!(a.ca.cert_pem, b.ca.cert_pem);
         assert_eq!(a.token, b.token);
         assert_eq!(a.discovery_hash().unwrap(), b.discovery_hash().unwrap());
-        for (name, want) in [("pki/ca.key", 0o600), ("pki/ca.crt", 0o644), ("bootstrap-token", 0o600)] {
-            let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        for (name, want) in [
+            ("pki/ca.key", 0o600),
+            ("pki/ca.crt", 0o644),
+            ("bootstrap-token", 0o600),
+        ] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             assert_eq!(mode, want, "{name}");
         }
         assert!(a.discovery_hash().unwrap().starts_with("sha256:"));

@@ -165,10 +165,7 @@ pub fn build(spec: &ClusterSpec) -> Result<Plan, Vec<String>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let vrrp_router_id = spec
-        .network
-        .vrrp_router_id
-        .unwrap_or(1 + mac_seed[2] % 254);
+    let vrrp_router_id = spec.network.vrrp_router_id.unwrap_or(1 + mac_seed[2] % 254);
     let warnings = warnings(spec, &vms);
     Ok(Plan {
         cluster: spec.name.clone(),
@@ -255,7 +252,10 @@ fn allocate_ips(
 
 fn warnings(spec: &ClusterSpec, vms: &[PlannedVm]) -> Vec<String> {
     let mut w = Vec::new();
-    let cps: Vec<&PlannedVm> = vms.iter().filter(|v| v.role == Role::ControlPlane).collect();
+    let cps: Vec<&PlannedVm> = vms
+        .iter()
+        .filter(|v| v.role == Role::ControlPlane)
+        .collect();
     let quorum = cps.len() / 2 + 1;
     for (h, host) in spec.hosts.iter().enumerate() {
         let here: Vec<&str> = cps
@@ -332,7 +332,9 @@ mod tests {
         assert_eq!(macs.len(), 7);
         assert!(plan.vms.iter().all(|v| v.mac.in_vmware_manual_range()));
         assert!(plan.vms[0].mac.to_string().starts_with("00:50:56:"));
-        assert!(plan.warnings[0].contains("esxi-a carries 2 of 3 etcd members (lab-cp-1, lab-cp-3)"));
+        assert!(
+            plan.warnings[0].contains("esxi-a carries 2 of 3 etcd members (lab-cp-1, lab-cp-3)")
+        );
         assert!(plan.warnings.iter().any(|w| w.contains("cgroup v1")));
         assert_eq!(plan.api_endpoint(), "192.168.10.10:6443");
         assert!(plan.vms[2].is_init_node());
@@ -350,31 +352,65 @@ mod tests {
     fn allocation_skips_gateway_vip_and_explicit() {
         let mut spec = example();
         spec.network.first_ip = Some("192.168.10.9".parse().unwrap());
-        spec.nodes.workers.ips = vec!["192.168.10.11".parse().unwrap(), "192.168.10.200".parse().unwrap()];
+        spec.nodes.workers.ips = vec![
+            "192.168.10.11".parse().unwrap(),
+            "192.168.10.200".parse().unwrap(),
+        ];
         let plan = build(&spec).unwrap();
         let ips: Vec<String> = plan.vms.iter().map(|v| v.ip.to_string()).collect();
         assert_eq!(
             ips,
-            ["192.168.10.9", "192.168.10.12", "192.168.10.13", "192.168.10.14", "192.168.10.15",
-             "192.168.10.11", "192.168.10.200"]
+            [
+                "192.168.10.9",
+                "192.168.10.12",
+                "192.168.10.13",
+                "192.168.10.14",
+                "192.168.10.15",
+                "192.168.10.11",
+                "192.168.10.200"
+            ]
         );
     }
 
     #[test]
     fn overlaps_and_exhaustion_are_all_listed() {
         let mut spec = example();
-        spec.nodes.workers.ips = vec!["192.168.10.10".parse().unwrap(), "192.168.10.10".parse().unwrap()];
-        spec.nodes.load_balancers.ips = vec!["10.0.0.1".parse().unwrap(), "192.168.10.1".parse().unwrap()];
+        spec.nodes.workers.ips = vec![
+            "192.168.10.10".parse().unwrap(),
+            "192.168.10.10".parse().unwrap(),
+        ];
+        spec.nodes.load_balancers.ips =
+            vec!["10.0.0.1".parse().unwrap(), "192.168.10.1".parse().unwrap()];
         let p = build(&spec).unwrap_err();
-        assert!(p.iter().any(|m| m == "lab-worker-1: address 192.168.10.10 overlaps the virtual IP"), "{p:#?}");
-        assert!(p.iter().any(|m| m == "lab-worker-2: address 192.168.10.10 overlaps lab-worker-1"), "{p:#?}");
-        assert!(p.iter().any(|m| m == "lab-lb-1: address 10.0.0.1 is not usable in 192.168.10.0/24"), "{p:#?}");
-        assert!(p.iter().any(|m| m == "lab-lb-2: address 192.168.10.1 overlaps the gateway"), "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|m| m == "lab-worker-1: address 192.168.10.10 overlaps the virtual IP"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m == "lab-worker-2: address 192.168.10.10 overlaps lab-worker-1"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m == "lab-lb-1: address 10.0.0.1 is not usable in 192.168.10.0/24"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m == "lab-lb-2: address 192.168.10.1 overlaps the gateway"),
+            "{p:#?}"
+        );
 
         let mut spec = example();
         spec.network.first_ip = Some("192.168.10.250".parse().unwrap());
         let p = build(&spec).unwrap_err();
-        assert!(p.iter().any(|m| m.contains("no address left in 192.168.10.0/24")), "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("no address left in 192.168.10.0/24")),
+            "{p:#?}"
+        );
     }
 
     #[test]

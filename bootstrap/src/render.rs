@@ -53,7 +53,15 @@ pub fn plan_table(spec: &ClusterSpec, plan: &Plan, secrets: Option<&ClusterSecre
         })
         .collect();
     let header = [
-        "NAME", "ROLE", "HOST", "IP", "MAC", "CPU", "MEM MiB", "DISK GiB", "DATASTORE / PORT GROUP",
+        "NAME",
+        "ROLE",
+        "HOST",
+        "IP",
+        "MAC",
+        "CPU",
+        "MEM MiB",
+        "DISK GiB",
+        "DATASTORE / PORT GROUP",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
@@ -142,12 +150,24 @@ pub fn render_folder(
         written.push(rel);
         Ok(())
     };
-    put("plan.txt".into(), &plan_table(spec, plan, Some(secrets)), false)?;
+    put(
+        "plan.txt".into(),
+        &plan_table(spec, plan, Some(secrets)),
+        false,
+    )?;
     for (rel, data, secret) in [
         ("pki/ca.crt", &secrets.ca.cert_pem, false),
         ("pki/ca.key", &secrets.ca.key_pem, true),
-        ("pki/front-proxy-ca.crt", &secrets.front_proxy_ca.cert_pem, false),
-        ("pki/front-proxy-ca.key", &secrets.front_proxy_ca.key_pem, true),
+        (
+            "pki/front-proxy-ca.crt",
+            &secrets.front_proxy_ca.cert_pem,
+            false,
+        ),
+        (
+            "pki/front-proxy-ca.key",
+            &secrets.front_proxy_ca.key_pem,
+            true,
+        ),
         ("pki/etcd/ca.crt", &secrets.etcd_ca.cert_pem, false),
         ("pki/etcd/ca.key", &secrets.etcd_ca.key_pem, true),
         ("pki/sa.key", &secrets.sa_key_pem, true),
@@ -214,7 +234,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = render_folder(dir.path(), &spec, &plan, &secrets, &nodes).unwrap();
         assert!(files.contains(&"nodes/lab-lb-1/haproxy.cfg".to_string()));
-        let mode = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+        let mode = |p: &str| {
+            std::fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
         assert_eq!(mode("nodes/lab-cp-1/user-data"), 0o600);
         assert_eq!(mode("nodes/lab-cp-1/kubeadm.yaml"), 0o600);
         assert_eq!(mode("admin.kubeconfig"), 0o600);

@@ -366,7 +366,9 @@ impl ClusterSpec {
         self.host_problems(check_files, &mut p);
         self.node_problems(&mut p);
         if self.ssh_authorized_keys.is_empty() {
-            p.push("ssh_authorized_keys: at least one public key is needed to reach the VMs".into());
+            p.push(
+                "ssh_authorized_keys: at least one public key is needed to reach the VMs".into(),
+            );
         }
         for (i, k) in self.ssh_authorized_keys.iter().enumerate() {
             if !(k.starts_with("ssh-") || k.starts_with("ecdsa-") || k.starts_with("sk-")) {
@@ -376,7 +378,10 @@ impl ClusterSpec {
             }
         }
         match &self.os.image {
-            None => p.push("os.image: missing (path of the Ubuntu cloud image OVA or stream-optimised VMDK)".into()),
+            None => p.push(
+                "os.image: missing (path of the Ubuntu cloud image OVA or stream-optimised VMDK)"
+                    .into(),
+            ),
             Some(img) if check_files && !img.is_file() => {
                 p.push(format!("os.image {}: file not found", img.display()))
             }
@@ -386,7 +391,9 @@ impl ClusterSpec {
             || self.traefik.websecure_port == 0
             || self.traefik.web_port == self.traefik.websecure_port
         {
-            p.push("traefik: web_port and websecure_port must be two different non-zero ports".into());
+            p.push(
+                "traefik: web_port and websecure_port must be two different non-zero ports".into(),
+            );
         }
         p
     }
@@ -405,9 +412,8 @@ impl ClusterSpec {
         if net.prefix_len() > 29 {
             p.push(format!("network.cidr {net}: too small for a cluster"));
         }
-        let usable = |ip: Ipv4Addr| {
-            net.contains(&ip) && ip != net.network() && ip != net.broadcast()
-        };
+        let usable =
+            |ip: Ipv4Addr| net.contains(&ip) && ip != net.network() && ip != net.broadcast();
         if !usable(self.network.gateway) {
             p.push(format!(
                 "network.gateway {}: not a usable address in {net}",
@@ -421,12 +427,17 @@ impl ClusterSpec {
             ));
         }
         if self.network.vip == self.network.gateway {
-            p.push(format!("network.vip {}: same as the gateway", self.network.vip));
+            p.push(format!(
+                "network.vip {}: same as the gateway",
+                self.network.vip
+            ));
         }
         if let Some(first) = self.network.first_ip
             && !usable(first)
         {
-            p.push(format!("network.first_ip {first}: not a usable address in {net}"));
+            p.push(format!(
+                "network.first_ip {first}: not a usable address in {net}"
+            ));
         }
         if self.network.vrrp_router_id == Some(0) {
             p.push("network.vrrp_router_id: must be 1-255".into());
@@ -464,16 +475,24 @@ impl ClusterSpec {
             {
                 p.push(format!("{at}: thumbprint_sha256 is not 32 hex bytes"));
             }
-            if [h.ca_file.is_some(), h.thumbprint_sha256.is_some(), h.insecure]
-                .iter()
-                .filter(|b| **b)
-                .count()
+            if [
+                h.ca_file.is_some(),
+                h.thumbprint_sha256.is_some(),
+                h.insecure,
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count()
                 > 1
             {
-                p.push(format!("{at}: give one of ca_file, thumbprint_sha256 and insecure"));
+                p.push(format!(
+                    "{at}: give one of ca_file, thumbprint_sha256 and insecure"
+                ));
             }
             if h.password_file.is_some() && h.password_env.is_some() {
-                p.push(format!("{at}: give password_file or password_env, not both"));
+                p.push(format!(
+                    "{at}: give password_file or password_env, not both"
+                ));
             }
             if check_files {
                 if let Some(f) = &h.password_file
@@ -500,7 +519,7 @@ impl ClusterSpec {
                 "nodes.control_planes.count {}: an HA control plane needs at least 3 nodes (stacked etcd quorum)",
                 n.control_planes.count
             ));
-        } else if n.control_planes.count % 2 == 0 {
+        } else if n.control_planes.count.is_multiple_of(2) {
             p.push(format!(
                 "nodes.control_planes.count {}: use an odd number (etcd quorum)",
                 n.control_planes.count
@@ -526,7 +545,7 @@ impl ClusterSpec {
                     r.memory_mb
                 ));
             }
-            if r.memory_mb % 4 != 0 {
+            if !r.memory_mb.is_multiple_of(4) {
                 p.push(format!(
                     "nodes.{role}.memory_mb {}: ESXi needs a multiple of 4",
                     r.memory_mb
@@ -591,7 +610,11 @@ pub(crate) mod tests {
         spec.kubernetes.version = "latest".into();
         spec.hosts[1].name = spec.hosts[0].name.clone();
         let p = spec.problems(false);
-        assert!(p.iter().any(|m| m.contains("network.vip 10.9.9.9: outside the subnet")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("network.vip 10.9.9.9: outside the subnet")),
+            "{p:?}"
+        );
         assert!(p.iter().any(|m| m.contains("at least 3 nodes")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("kubernetes.version")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("duplicate host name")), "{p:?}");
@@ -603,14 +626,22 @@ pub(crate) mod tests {
         let mut spec = example();
         spec.os.image = Some("/nonexistent/focal.ova".into());
         let p = spec.problems(true);
-        assert!(p.iter().any(|m| m.contains("os.image /nonexistent/focal.ova: file not found")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("os.image /nonexistent/focal.ova: file not found")),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn version_parsing() {
         assert_eq!(
             KubeVersion::parse("v1.35.2"),
-            Some(KubeVersion { major: 1, minor: 35, patch: 2 })
+            Some(KubeVersion {
+                major: 1,
+                minor: 35,
+                patch: 2
+            })
         );
         assert_eq!(KubeVersion::parse("1.35"), None);
         let mut spec = example();

@@ -36,7 +36,10 @@ fn lab_vms(sim: &Sim) -> BTreeMap<String, serde_json::Value> {
 fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() {
     let a = Sim::start(&["-guest-ip"]);
     let b = Sim::start(&["-tls", "-guest-ip"]);
-    let cert = b.cert.clone().expect("TLS simulator writes its certificate");
+    let cert = b
+        .cert
+        .clone()
+        .expect("TLS simulator writes its certificate");
     let lab = lab(&[(&a, Trust::Plain), (&b, Trust::CaFile(&cert))], |s| s);
     let spec = lab.spec.to_str().expect("utf-8 path");
 
@@ -46,12 +49,24 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
     let first_up = t.elapsed();
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "up failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("VMs: 7 created, 0 resumed, 0 unchanged"), "{stdout}");
-    assert!(stdout.contains("esxi-a: base image imported, created 4"), "{stdout}");
-    assert!(stdout.contains("esxi-b: base image imported, created 3"), "{stdout}");
+    assert!(
+        stdout.contains("VMs: 7 created, 0 resumed, 0 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("esxi-a: base image imported, created 4"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("esxi-b: base image imported, created 3"),
+        "{stdout}"
+    );
     assert!(stdout.contains("guest IPs: all 7 VMs"), "{stdout}");
     assert!(stderr.contains("uploaded base disk"), "{stderr}");
-    eprintln!("TIMING: first `up --wait vms` for the 7-VM lab on two simulators: {:.2}s", first_up.as_secs_f64());
+    eprintln!(
+        "TIMING: first `up --wait vms` for the 7-VM lab on two simulators: {:.2}s",
+        first_up.as_secs_f64()
+    );
 
     // Independent check through govmomi.
     let sims = [&a, &b];
@@ -62,7 +77,9 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
     let token = std::fs::read_to_string(state.join("bootstrap-token")).expect("token stored");
     let mut macs = std::collections::BTreeSet::new();
     for (name, host, ip, cpus, mem, disk_gb) in PLANNED {
-        let vm = sims[host].vm(name).unwrap_or_else(|| panic!("{name} missing on host {host}"));
+        let vm = sims[host]
+            .vm(name)
+            .unwrap_or_else(|| panic!("{name} missing on host {host}"));
         assert!(sims[1 - host].vm(name).is_none(), "{name} on both hosts");
         assert_eq!(vm["num_cpu"], cpus, "{name} cpus");
         assert_eq!(vm["memory_mb"], mem, "{name} memory");
@@ -79,51 +96,101 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
         assert_eq!(nics[0]["address_type"], "manual");
         assert_eq!(nics[0]["network"], "VM Network");
         let mac = nics[0]["mac"].as_str().expect("mac").to_string();
-        let bytes: Vec<u8> = mac.split(':').map(|h| u8::from_str_radix(h, 16).expect("hex")).collect();
-        assert_eq!(&bytes[..3], &[0x00, 0x50, 0x56], "{name} MAC {mac} not VMware's");
-        assert!(bytes[3] <= 0x3f, "{name} MAC {mac} outside the manual range");
+        let bytes: Vec<u8> = mac
+            .split(':')
+            .map(|h| u8::from_str_radix(h, 16).expect("hex"))
+            .collect();
+        assert_eq!(
+            &bytes[..3],
+            &[0x00, 0x50, 0x56],
+            "{name} MAC {mac} not VMware's"
+        );
+        assert!(
+            bytes[3] <= 0x3f,
+            "{name} MAC {mac} outside the manual range"
+        );
         assert!(macs.insert(mac.clone()), "duplicate MAC {mac}");
         let ec = &vm["extra_config"];
         assert_eq!(ec["guestinfo.metadata.encoding"], "gzip+base64");
         assert_eq!(ec["guestinfo.userdata.encoding"], "gzip+base64");
         let md = decode_guestinfo(ec["guestinfo.metadata"].as_str().expect("metadata"));
         assert!(md.contains(&format!("{ip}/24")), "{name} metadata: {md}");
-        assert!(md.contains(&mac), "{name} metadata matches the NIC's MAC: {md}");
+        assert!(
+            md.contains(&mac),
+            "{name} metadata matches the NIC's MAC: {md}"
+        );
         assert!(md.contains(&format!("local-hostname: {name}")), "{md}");
         let ud = decode_guestinfo(ec["guestinfo.userdata"].as_str().expect("userdata"));
         assert!(ud.starts_with("#cloud-config\n"), "{name}");
         if !name.contains("-lb-") {
-            assert!(ud.contains(token.trim()), "{name} user-data carries the join token");
+            assert!(
+                ud.contains(token.trim()),
+                "{name} user-data carries the join token"
+            );
         } else {
-            assert!(ud.contains("haproxy") && ud.contains("keepalived"), "{name}");
+            assert!(
+                ud.contains("haproxy") && ud.contains("keepalived"),
+                "{name}"
+            );
         }
         let ann = vm["annotation"].as_str().expect("annotation");
-        assert!(ann.contains("cluster=lab") && ann.contains(&format!("node={name}")), "{ann}");
+        assert!(
+            ann.contains("cluster=lab") && ann.contains(&format!("node={name}")),
+            "{ann}"
+        );
     }
     for v in [&va, &vb] {
         let base = &v["lab-base-focal"];
         assert_eq!(base["power_state"], "poweredOff");
-        assert!(base["annotation"].as_str().unwrap_or("").contains("role=image"));
-        assert!(base["annotation"].as_str().unwrap_or("").contains("state=complete"));
+        assert!(
+            base["annotation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("role=image")
+        );
+        assert!(
+            base["annotation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("state=complete")
+        );
     }
 
     // Second up: nothing changes.
     let out = bootstrap(&["up", "-f", spec, "--wait", "vms"]);
     let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "second up failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("VMs: 0 created, 0 resumed, 7 unchanged"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "second up failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("VMs: 0 created, 0 resumed, 7 unchanged"),
+        "{stdout}"
+    );
     assert!(stdout.contains("base image present"), "{stdout}");
-    assert_eq!(lab_vms(&a).keys().collect::<Vec<_>>(), va.keys().collect::<Vec<_>>());
+    assert_eq!(
+        lab_vms(&a).keys().collect::<Vec<_>>(),
+        va.keys().collect::<Vec<_>>()
+    );
     for (name, vm) in lab_vms(&a) {
-        assert_eq!(vm["extra_config"], va[&name]["extra_config"], "{name} changed on a no-op up");
+        assert_eq!(
+            vm["extra_config"], va[&name]["extra_config"],
+            "{name} changed on a no-op up"
+        );
     }
 
     // Resume: a VM left powered off (interrupted run) is powered on, nothing else changes.
     b.power_off("lab-cp-2");
     let out = bootstrap(&["up", "-f", spec, "--wait", "vms"]);
     let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "resuming up failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("VMs: 0 created, 1 resumed, 6 unchanged"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "resuming up failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("VMs: 0 created, 1 resumed, 6 unchanged"),
+        "{stdout}"
+    );
     assert!(stdout.contains("resumed 1 [lab-cp-2]"), "{stdout}");
     assert_eq!(b.vm("lab-cp-2").expect("cp-2")["power_state"], "poweredOn");
 
@@ -132,8 +199,14 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "status failed:\n{stdout}\n{stderr}");
     for (name, _, ip, ..) in PLANNED {
-        let line = stdout.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} not in status:\n{stdout}"));
-        assert!(line.contains("poweredOn") && line.matches(ip).count() == 2, "{line}");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not in status:\n{stdout}"));
+        assert!(
+            line.contains("poweredOn") && line.matches(ip).count() == 2,
+            "{line}"
+        );
     }
     assert_eq!(stdout.matches("lab-base-focal").count(), 2, "{stdout}");
 
@@ -147,10 +220,21 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "down failed:\n{stdout}\n{stderr}");
     assert_eq!(stdout.matches("removed ").count(), 9, "{stdout}");
-    assert!(lab_vms(&a).is_empty() && lab_vms(&b).is_empty(), "down left VMs behind");
+    assert!(
+        lab_vms(&a).is_empty() && lab_vms(&b).is_empty(),
+        "down left VMs behind"
+    );
     for sim in sims {
-        let others: Vec<String> = sim.inspect().iter().filter_map(|v| v["name"].as_str().map(str::to_string)).collect();
-        assert_eq!(others, vec!["ha-host_VM0".to_string(), "ha-host_VM1".to_string()], "down touched VMs it does not own");
+        let others: Vec<String> = sim
+            .inspect()
+            .iter()
+            .filter_map(|v| v["name"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(
+            others,
+            vec!["ha-host_VM0".to_string(), "ha-host_VM1".to_string()],
+            "down touched VMs it does not own"
+        );
     }
     let out = bootstrap(&["down", "-f", spec, "--yes"]);
     assert!(text(&out).0.contains("nothing owned by cluster lab"));
@@ -170,21 +254,48 @@ fn a_failed_task_is_reported_and_the_next_up_continues() {
     let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "up should fail:\n{stdout}\n{stderr}");
-    assert!(stderr.contains("esxi-b: CreateVM_Task for lab-cp-2 failed in task"), "{stderr}");
-    assert!(stderr.contains(": FileNotFound: "), "the task's fault type is named: {stderr}");
-    assert!(stderr.contains("run `bootstrap up` again to resume"), "{stderr}");
+    assert!(
+        stderr.contains("esxi-b: CreateVM_Task for lab-cp-2 failed in task"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(": FileNotFound: "),
+        "the task's fault type is named: {stderr}"
+    );
+    assert!(
+        stderr.contains("run `bootstrap up` again to resume"),
+        "{stderr}"
+    );
     // esxi-a finished; esxi-b stopped after lab-lb-2.
     assert_eq!(lab_vms(&a).len(), 5);
     let vb = lab_vms(&b);
-    assert!(vb.contains_key("lab-lb-2") && !vb.contains_key("lab-cp-2") && !vb.contains_key("lab-worker-2"), "{:?}", vb.keys());
+    assert!(
+        vb.contains_key("lab-lb-2")
+            && !vb.contains_key("lab-cp-2")
+            && !vb.contains_key("lab-worker-2"),
+        "{:?}",
+        vb.keys()
+    );
 
     std::fs::remove_file(&fault).expect("remove fault file");
     let out = bootstrap(&["up", "-f", spec, "--wait", "vms"]);
     let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "resumed up failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("VMs: 2 created, 0 resumed, 5 unchanged"), "{stdout}");
-    assert!(stdout.contains("esxi-b: base image present, created 2 [lab-cp-2 lab-worker-2]"), "{stdout}");
-    assert!(stderr.contains("removing files left by an earlier failed CreateVM_Task"), "{stderr}");
+    assert!(
+        out.status.success(),
+        "resumed up failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("VMs: 2 created, 0 resumed, 5 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("esxi-b: base image present, created 2 [lab-cp-2 lab-worker-2]"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("removing files left by an earlier failed CreateVM_Task"),
+        "{stderr}"
+    );
     assert_eq!(lab_vms(&b).len(), 4);
 }
 
@@ -198,15 +309,27 @@ fn a_free_licence_stops_everything_at_preflight_with_an_explanation() {
     let out = bootstrap(&["plan", "-f", spec, "--check-hosts"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("esxi-b: licence pre-flight refused with RestrictedVersion"), "{stderr}");
-    assert!(stderr.contains("free vSphere Hypervisor licence"), "{stderr}");
+    assert!(
+        stderr.contains("esxi-b: licence pre-flight refused with RestrictedVersion"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("free vSphere Hypervisor licence"),
+        "{stderr}"
+    );
     assert!(stderr.contains("read-only"), "{stderr}");
 
     let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("pre-flight failed") && stderr.contains("nothing was created"), "{stderr}");
-    assert!(lab_vms(&a).is_empty(), "a VM was created on the healthy host");
+    assert!(
+        stderr.contains("pre-flight failed") && stderr.contains("nothing was created"),
+        "{stderr}"
+    );
+    assert!(
+        lab_vms(&a).is_empty(),
+        "a VM was created on the healthy host"
+    );
     assert!(lab_vms(&b).is_empty());
 }
 
@@ -220,7 +343,10 @@ fn a_restricted_write_fault_is_explained() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains("esxi-a: ImportVApp refused with RestrictedVersion (Current license or ESXi version prohibits execution of the requested operation.)"), "{stderr}");
-    assert!(stderr.contains("Assign an evaluation or paid licence"), "{stderr}");
+    assert!(
+        stderr.contains("Assign an evaluation or paid licence"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -232,13 +358,25 @@ fn unknown_datastore_and_port_group_are_all_listed_before_anything_is_created() 
             .replacen("port_group: VM Network", "port_group: VLAN 42", 2)
     });
     let spec = lab.spec.to_str().expect("utf-8 path");
-    for args in [vec!["plan", "-f", spec, "--check-hosts"], vec!["up", "-f", spec, "--wait", "none"]] {
+    for args in [
+        vec!["plan", "-f", spec, "--check-hosts"],
+        vec!["up", "-f", spec, "--wait", "none"],
+    ] {
         let out = bootstrap(&args);
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}\n{stdout}\n{stderr}");
-        assert!(stderr.contains("esxi-a: datastore \"datastore9\" not found (the host has: LocalDS_0)"), "{stderr}");
-        assert!(stderr.contains("esxi-a: port group \"VLAN 42\" not found (the host has: VM Network)"), "{stderr}");
-        assert!(stderr.contains("esxi-b: port group \"VLAN 42\" not found"), "{stderr}");
+        assert!(
+            stderr.contains("esxi-a: datastore \"datastore9\" not found (the host has: LocalDS_0)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("esxi-a: port group \"VLAN 42\" not found (the host has: VM Network)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("esxi-b: port group \"VLAN 42\" not found"),
+            "{stderr}"
+        );
         assert!(stderr.contains("(3 problem(s))"), "{stderr}");
     }
     assert!(lab_vms(&a).is_empty() && lab_vms(&b).is_empty());
@@ -253,11 +391,23 @@ fn a_foreign_vm_with_a_planned_name_blocks_up_and_is_never_removed() {
     let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("esxi-a: a VM named lab-cp-1 exists and is not owned by bootstrap cluster lab"), "{stderr}");
-    assert_eq!(lab_vms(&a).keys().collect::<Vec<_>>(), vec!["lab-cp-1"], "something was created");
+    assert!(
+        stderr.contains(
+            "esxi-a: a VM named lab-cp-1 exists and is not owned by bootstrap cluster lab"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        lab_vms(&a).keys().collect::<Vec<_>>(),
+        vec!["lab-cp-1"],
+        "something was created"
+    );
     let out = bootstrap(&["down", "-f", spec, "--yes"]);
     assert!(out.status.success());
-    assert!(a.vm("lab-cp-1").is_some(), "down removed a VM it does not own");
+    assert!(
+        a.vm("lab-cp-1").is_some(),
+        "down removed a VM it does not own"
+    );
 }
 
 #[test]
@@ -267,25 +417,51 @@ fn tls_pinning_by_fingerprint() {
     let der = {
         use base64::Engine;
         let body: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
-        base64::engine::general_purpose::STANDARD.decode(body).expect("PEM body")
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("PEM body")
     };
     use sha2::Digest;
-    let fp: Vec<String> = sha2::Sha256::digest(&der).iter().map(|b| format!("{b:02X}")).collect();
+    let fp: Vec<String> = sha2::Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     let good = fp.join(":");
     let lab_ok = lab(&[(&b, Trust::Thumbprint(good.clone()))], |s| s);
-    let out = bootstrap(&["plan", "-f", lab_ok.spec.to_str().expect("utf-8"), "--check-hosts"]);
+    let out = bootstrap(&[
+        "plan",
+        "-f",
+        lab_ok.spec.to_str().expect("utf-8"),
+        "--check-hosts",
+    ]);
     assert!(out.status.success(), "{:?}", text(&out));
 
     let wrong = "00".repeat(32);
     let lab_bad = lab(&[(&b, Trust::Thumbprint(wrong))], |s| s);
-    let out = bootstrap(&["plan", "-f", lab_bad.spec.to_str().expect("utf-8"), "--check-hosts"]);
+    let out = bootstrap(&[
+        "plan",
+        "-f",
+        lab_bad.spec.to_str().expect("utf-8"),
+        "--check-hosts",
+    ]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("certificate fingerprint mismatch"), "{stderr}");
-    assert!(stderr.contains(&fp.concat().to_lowercase()), "the error shows the presented fingerprint: {stderr}");
+    assert!(
+        stderr.contains("certificate fingerprint mismatch"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&fp.concat().to_lowercase()),
+        "the error shows the presented fingerprint: {stderr}"
+    );
 
     // Without any trust setting, a self-signed host is refused.
     let lab_none = lab(&[(&b, Trust::Plain)], |s| s);
-    let out = bootstrap(&["plan", "-f", lab_none.spec.to_str().expect("utf-8"), "--check-hosts"]);
+    let out = bootstrap(&[
+        "plan",
+        "-f",
+        lab_none.spec.to_str().expect("utf-8"),
+        "--check-hosts",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
 }

@@ -93,8 +93,7 @@ pub fn documents(input: &KubeadmInput<'_>, vm: &PlannedVm) -> Vec<Value> {
             "nodeRegistration": node_registration(vm),
         });
         if vm.role == Role::ControlPlane {
-            join["controlPlane"] =
-                json!({"localAPIEndpoint": {"advertiseAddress": vm.ip.to_string(), "bindPort": 6443}});
+            join["controlPlane"] = json!({"localAPIEndpoint": {"advertiseAddress": vm.ip.to_string(), "bindPort": 6443}});
         }
         // kubeadm join ignores a KubeletConfiguration (the cluster's is downloaded), so
         // failCgroupV1 reaches joining nodes through the cluster-wide kubelet-config ConfigMap.
@@ -103,7 +102,10 @@ pub fn documents(input: &KubeadmInput<'_>, vm: &PlannedVm) -> Vec<Value> {
 }
 
 /// Multi-document YAML.
-pub fn render(input: &KubeadmInput<'_>, vm: &PlannedVm) -> Result<String, serde_saphyr::ser::Error> {
+pub fn render(
+    input: &KubeadmInput<'_>,
+    vm: &PlannedVm,
+) -> Result<String, serde_saphyr::ser::Error> {
     let mut out = String::new();
     for (i, doc) in documents(input, vm).iter().enumerate() {
         if i > 0 {
@@ -125,19 +127,89 @@ mod tests {
     /// KubeletConfiguration (kubelet.config.k8s.io/v1beta1) fields we set.
     fn allowed(path: &str) -> Option<BTreeSet<&'static str>> {
         let s: &[&str] = match path {
-            "InitConfiguration" => &["apiVersion", "kind", "bootstrapTokens", "nodeRegistration", "localAPIEndpoint", "certificateKey", "skipPhases", "patches", "timeouts", "dryRun"],
-            "InitConfiguration.bootstrapTokens[]" => &["token", "description", "ttl", "expires", "usages", "groups"],
-            "InitConfiguration.localAPIEndpoint" | "JoinConfiguration.controlPlane.localAPIEndpoint" => &["advertiseAddress", "bindPort"],
-            "InitConfiguration.nodeRegistration" | "JoinConfiguration.nodeRegistration" => &["name", "criSocket", "taints", "kubeletExtraArgs", "ignorePreflightErrors", "imagePullPolicy", "imagePullSerial"],
-            "InitConfiguration.nodeRegistration.kubeletExtraArgs[]" | "JoinConfiguration.nodeRegistration.kubeletExtraArgs[]" => &["name", "value"],
-            "ClusterConfiguration" => &["apiVersion", "kind", "etcd", "networking", "kubernetesVersion", "controlPlaneEndpoint", "apiServer", "controllerManager", "scheduler", "dns", "proxy", "certificatesDir", "imageRepository", "featureGates", "clusterName", "encryptionAlgorithm", "certificateValidityPeriod", "caCertificateValidityPeriod"],
+            "InitConfiguration" => &[
+                "apiVersion",
+                "kind",
+                "bootstrapTokens",
+                "nodeRegistration",
+                "localAPIEndpoint",
+                "certificateKey",
+                "skipPhases",
+                "patches",
+                "timeouts",
+                "dryRun",
+            ],
+            "InitConfiguration.bootstrapTokens[]" => {
+                &["token", "description", "ttl", "expires", "usages", "groups"]
+            }
+            "InitConfiguration.localAPIEndpoint"
+            | "JoinConfiguration.controlPlane.localAPIEndpoint" => {
+                &["advertiseAddress", "bindPort"]
+            }
+            "InitConfiguration.nodeRegistration" | "JoinConfiguration.nodeRegistration" => &[
+                "name",
+                "criSocket",
+                "taints",
+                "kubeletExtraArgs",
+                "ignorePreflightErrors",
+                "imagePullPolicy",
+                "imagePullSerial",
+            ],
+            "InitConfiguration.nodeRegistration.kubeletExtraArgs[]"
+            | "JoinConfiguration.nodeRegistration.kubeletExtraArgs[]" => &["name", "value"],
+            "ClusterConfiguration" => &[
+                "apiVersion",
+                "kind",
+                "etcd",
+                "networking",
+                "kubernetesVersion",
+                "controlPlaneEndpoint",
+                "apiServer",
+                "controllerManager",
+                "scheduler",
+                "dns",
+                "proxy",
+                "certificatesDir",
+                "imageRepository",
+                "featureGates",
+                "clusterName",
+                "encryptionAlgorithm",
+                "certificateValidityPeriod",
+                "caCertificateValidityPeriod",
+            ],
             "ClusterConfiguration.networking" => &["serviceSubnet", "podSubnet", "dnsDomain"],
-            "ClusterConfiguration.apiServer" => &["extraArgs", "extraVolumes", "extraEnvs", "certSANs"],
+            "ClusterConfiguration.apiServer" => {
+                &["extraArgs", "extraVolumes", "extraEnvs", "certSANs"]
+            }
             "ClusterConfiguration.etcd" => &["local", "external"],
-            "ClusterConfiguration.etcd.local" => &["imageRepository", "imageTag", "dataDir", "extraArgs", "extraEnvs", "serverCertSANs", "peerCertSANs"],
-            "JoinConfiguration" => &["apiVersion", "kind", "dryRun", "nodeRegistration", "caCertPath", "discovery", "controlPlane", "skipPhases", "patches", "timeouts"],
+            "ClusterConfiguration.etcd.local" => &[
+                "imageRepository",
+                "imageTag",
+                "dataDir",
+                "extraArgs",
+                "extraEnvs",
+                "serverCertSANs",
+                "peerCertSANs",
+            ],
+            "JoinConfiguration" => &[
+                "apiVersion",
+                "kind",
+                "dryRun",
+                "nodeRegistration",
+                "caCertPath",
+                "discovery",
+                "controlPlane",
+                "skipPhases",
+                "patches",
+                "timeouts",
+            ],
             "JoinConfiguration.discovery" => &["bootstrapToken", "file", "tlsBootstrapToken"],
-            "JoinConfiguration.discovery.bootstrapToken" => &["token", "apiServerEndpoint", "caCertHashes", "unsafeSkipCAVerification"],
+            "JoinConfiguration.discovery.bootstrapToken" => &[
+                "token",
+                "apiServerEndpoint",
+                "caCertHashes",
+                "unsafeSkipCAVerification",
+            ],
             "JoinConfiguration.controlPlane" => &["localAPIEndpoint", "certificateKey"],
             "KubeletConfiguration" => &["apiVersion", "kind", "cgroupDriver", "failCgroupV1"],
             _ => return None,
@@ -167,7 +239,12 @@ mod tests {
     fn every_field_is_in_the_v1beta4_field_set() {
         let spec = example();
         let plan = crate::plan::build(&spec).unwrap();
-        let input = KubeadmInput { spec: &spec, plan: &plan, token: "abcdef.0123456789abcdef", discovery_hash: "sha256:00" };
+        let input = KubeadmInput {
+            spec: &spec,
+            plan: &plan,
+            token: "abcdef.0123456789abcdef",
+            discovery_hash: "sha256:00",
+        };
         let mut seen = Vec::new();
         for vm in plan.vms.iter().filter(|v| v.role != Role::LoadBalancer) {
             for doc in documents(&input, vm) {
@@ -178,7 +255,13 @@ mod tests {
                 check(&kind, &doc, &mut seen);
             }
         }
-        for p in ["InitConfiguration", "ClusterConfiguration", "JoinConfiguration", "JoinConfiguration.controlPlane", "JoinConfiguration.discovery.bootstrapToken"] {
+        for p in [
+            "InitConfiguration",
+            "ClusterConfiguration",
+            "JoinConfiguration",
+            "JoinConfiguration.controlPlane",
+            "JoinConfiguration.discovery.bootstrapToken",
+        ] {
             assert!(seen.iter().any(|s| s == p), "{p} not checked");
         }
     }
@@ -187,23 +270,43 @@ mod tests {
     fn init_and_join_share_the_endpoint_and_token() {
         let spec = example();
         let plan = crate::plan::build(&spec).unwrap();
-        let input = KubeadmInput { spec: &spec, plan: &plan, token: "abcdef.0123456789abcdef", discovery_hash: "sha256:ab" };
+        let input = KubeadmInput {
+            spec: &spec,
+            plan: &plan,
+            token: "abcdef.0123456789abcdef",
+            discovery_hash: "sha256:ab",
+        };
         let cp1 = plan.vms.iter().find(|v| v.is_init_node()).unwrap();
         let init = documents(&input, cp1);
         assert_eq!(init[1]["controlPlaneEndpoint"], "192.168.10.10:6443");
         assert_eq!(init[1]["kubernetesVersion"], "v1.35.0");
-        assert_eq!(init[0]["bootstrapTokens"][0]["token"], "abcdef.0123456789abcdef");
+        assert_eq!(
+            init[0]["bootstrapTokens"][0]["token"],
+            "abcdef.0123456789abcdef"
+        );
         assert!(init[2].get("failCgroupV1").is_none());
         let cp2 = plan.vms.iter().find(|v| v.name == "lab-cp-2").unwrap();
         let join = documents(&input, cp2);
-        assert_eq!(join[0]["discovery"]["bootstrapToken"]["apiServerEndpoint"], "192.168.10.10:6443");
-        assert_eq!(join[0]["discovery"]["bootstrapToken"]["caCertHashes"][0], "sha256:ab");
-        assert_eq!(join[0]["controlPlane"]["localAPIEndpoint"]["advertiseAddress"], cp2.ip.to_string());
+        assert_eq!(
+            join[0]["discovery"]["bootstrapToken"]["apiServerEndpoint"],
+            "192.168.10.10:6443"
+        );
+        assert_eq!(
+            join[0]["discovery"]["bootstrapToken"]["caCertHashes"][0],
+            "sha256:ab"
+        );
+        assert_eq!(
+            join[0]["controlPlane"]["localAPIEndpoint"]["advertiseAddress"],
+            cp2.ip.to_string()
+        );
         let w1 = plan.vms.iter().find(|v| v.name == "lab-worker-1").unwrap();
         assert!(documents(&input, w1)[0].get("controlPlane").is_none());
         // YAML round trip
         let text = render(&input, cp1).unwrap();
-        assert_eq!(text.matches("\n---\n").count() + usize::from(text.starts_with("---\n")), 2);
+        assert_eq!(
+            text.matches("\n---\n").count() + usize::from(text.starts_with("---\n")),
+            2
+        );
     }
 
     #[test]
@@ -211,7 +314,12 @@ mod tests {
         let mut spec = example();
         spec.kubernetes.cgroup_v1 = CgroupV1Policy::AllowV1;
         let plan = crate::plan::build(&spec).unwrap();
-        let input = KubeadmInput { spec: &spec, plan: &plan, token: "abcdef.0123456789abcdef", discovery_hash: "sha256:ab" };
+        let input = KubeadmInput {
+            spec: &spec,
+            plan: &plan,
+            token: "abcdef.0123456789abcdef",
+            discovery_hash: "sha256:ab",
+        };
         let cp1 = plan.vms.iter().find(|v| v.is_init_node()).unwrap();
         assert_eq!(documents(&input, cp1)[2]["failCgroupV1"], false);
     }

@@ -65,7 +65,11 @@ pub fn haproxy_cfg(spec: &ClusterSpec, plan: &Plan) -> String {
              backend {entry}\n    balance roundrobin\n"
         );
         for vm in plan.by_role(Role::Worker) {
-            let _ = writeln!(s, "    server {} {}:{port} check inter 5s fall 3 rise 2", vm.name, vm.ip);
+            let _ = writeln!(
+                s,
+                "    server {} {}:{port} check inter 5s fall 3 rise 2",
+                vm.name, vm.ip
+            );
         }
     }
     s
@@ -80,7 +84,10 @@ pub fn keepalived_conf(spec: &ClusterSpec, plan: &Plan, me: &PlannedVm) -> Strin
     let (state, priority) = if me.index == 1 {
         ("MASTER", 150)
     } else {
-        ("BACKUP", 150 - 10 * u32::try_from(me.index).unwrap_or(10).min(10))
+        (
+            "BACKUP",
+            150 - 10 * u32::try_from(me.index).unwrap_or(10).min(10),
+        )
     };
     let unicast = if peers.is_empty() {
         String::new()
@@ -154,7 +161,9 @@ mod tests {
         let b = keepalived_conf(&spec, &plan, lbs[1]);
         assert!(a.contains("state MASTER") && a.contains("priority 150"));
         assert!(b.contains("state BACKUP") && b.contains("priority 130"));
-        assert!(a.contains("unicast_src_ip 192.168.10.11") && a.contains("        192.168.10.12\n"));
+        assert!(
+            a.contains("unicast_src_ip 192.168.10.11") && a.contains("        192.168.10.12\n")
+        );
         assert!(a.contains("192.168.10.10/24 dev ens192"));
         assert!(a.contains(&format!("virtual_router_id {}", plan.vrrp_router_id)));
     }

@@ -159,9 +159,13 @@ mod tests {
     fn guestinfo_round_trips_gzip_base64() {
         let text = "#cloud-config\nhostname: x\n";
         let enc = gzip_base64(text).unwrap();
-        let raw = base64::engine::general_purpose::STANDARD.decode(enc).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(enc)
+            .unwrap();
         let mut out = String::new();
-        flate2::read::GzDecoder::new(&raw[..]).read_to_string(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, text);
     }
 }

@@ -34,12 +34,12 @@ fn base(spec: &ClusterSpec, a: &NodeArtifacts) -> serde_json::Map<String, Value>
     m.insert("manage_etc_hosts".into(), json!(true));
     m.insert("ssh_pwauth".into(), json!(false));
     m.insert("disable_root".into(), json!(true));
-    m.insert("ssh_authorized_keys".into(), json!(spec.ssh_authorized_keys));
-    m.insert("package_update".into(), json!(true));
     m.insert(
-        "growpart".into(),
-        json!({"mode": "auto", "devices": ["/"]}),
+        "ssh_authorized_keys".into(),
+        json!(spec.ssh_authorized_keys),
     );
+    m.insert("package_update".into(), json!(true));
+    m.insert("growpart".into(), json!({"mode": "auto", "devices": ["/"]}));
     m
 }
 
@@ -54,7 +54,10 @@ fn node_script(spec: &ClusterSpec, plan: &Plan, a: &NodeArtifacts) -> String {
         minor: 35,
         patch: 0,
     });
-    let repo = format!("https://pkgs.k8s.io/core:/stable:/v{}.{}/deb/", v.major, v.minor);
+    let repo = format!(
+        "https://pkgs.k8s.io/core:/stable:/v{}.{}/deb/",
+        v.major, v.minor
+    );
     let pkg = format!("{}.{}.{}-*", v.major, v.minor, v.patch);
     let action = if a.vm.is_init_node() {
         format!(
@@ -170,10 +173,22 @@ pub fn render(
             ));
             runcmd.push(json!(["sysctl", "--system"]));
             runcmd.push(json!(["systemctl", "daemon-reload"]));
-            runcmd.push(json!(["systemctl", "enable", "haproxy", "keepalived", "haproxy-sync"]));
+            runcmd.push(json!([
+                "systemctl",
+                "enable",
+                "haproxy",
+                "keepalived",
+                "haproxy-sync"
+            ]));
             runcmd.push(json!(["systemctl", "restart", "haproxy", "keepalived"]));
             if let Some(url) = &spec.haproxy_sync.binary_url {
-                runcmd.push(json!(["curl", "-fsSL", "-o", "/usr/local/bin/haproxy-sync", url]));
+                runcmd.push(json!([
+                    "curl",
+                    "-fsSL",
+                    "-o",
+                    "/usr/local/bin/haproxy-sync",
+                    url
+                ]));
                 runcmd.push(json!(["chmod", "0755", "/usr/local/bin/haproxy-sync"]));
                 runcmd.push(json!(["systemctl", "start", "haproxy-sync"]));
             }
@@ -196,8 +211,16 @@ pub fn render(
                 for (path, content, mode) in [
                     ("ca.crt", &secrets.ca.cert_pem, "0644"),
                     ("ca.key", &secrets.ca.key_pem, "0600"),
-                    ("front-proxy-ca.crt", &secrets.front_proxy_ca.cert_pem, "0644"),
-                    ("front-proxy-ca.key", &secrets.front_proxy_ca.key_pem, "0600"),
+                    (
+                        "front-proxy-ca.crt",
+                        &secrets.front_proxy_ca.cert_pem,
+                        "0644",
+                    ),
+                    (
+                        "front-proxy-ca.key",
+                        &secrets.front_proxy_ca.key_pem,
+                        "0600",
+                    ),
                     ("etcd/ca.crt", &secrets.etcd_ca.cert_pem, "0644"),
                     ("etcd/ca.key", &secrets.etcd_ca.key_pem, "0600"),
                     ("sa.key", &secrets.sa_key_pem, "0600"),
@@ -235,7 +258,12 @@ pub fn render(
                     }),
                 );
             } else {
-                runcmd.push(json!(["systemctl", "start", "--no-block", "bootstrap-node.service"]));
+                runcmd.push(json!([
+                    "systemctl",
+                    "start",
+                    "--no-block",
+                    "bootstrap-node.service"
+                ]));
             }
         }
     }
@@ -263,7 +291,12 @@ mod tests {
         for a in &all {
             assert!(a.userdata.starts_with("#cloud-config\n"));
             let v: serde_json::Value = serde_saphyr::from_str(&a.userdata).unwrap();
-            let paths: Vec<&str> = v["write_files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+            let paths: Vec<&str> = v["write_files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["path"].as_str().unwrap())
+                .collect();
             match a.vm.role {
                 crate::plan::Role::LoadBalancer => {
                     assert!(paths.contains(&"/etc/haproxy/haproxy.cfg"));
@@ -272,8 +305,18 @@ mod tests {
                 crate::plan::Role::ControlPlane => {
                     assert!(paths.contains(&"/etc/kubernetes/pki/etcd/ca.key"));
                     assert_eq!(v["power_state"]["mode"], "reboot");
-                    let script = v["write_files"].as_array().unwrap().iter().find(|f| f["path"] == "/usr/local/sbin/bootstrap-node.sh").unwrap();
-                    assert!(script["content"].as_str().unwrap().contains("pkgs.k8s.io/core:/stable:/v1.35/deb/"));
+                    let script = v["write_files"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|f| f["path"] == "/usr/local/sbin/bootstrap-node.sh")
+                        .unwrap();
+                    assert!(
+                        script["content"]
+                            .as_str()
+                            .unwrap()
+                            .contains("pkgs.k8s.io/core:/stable:/v1.35/deb/")
+                    );
                 }
                 crate::plan::Role::Worker => {
                     assert!(!paths.iter().any(|p| p.contains("/pki/")));

@@ -70,7 +70,8 @@ fn other(host: &str, message: String) -> VimError {
 pub async fn open(index: usize, h: &HostSpec) -> Result<HostSession, VimError> {
     let ca_pem = match &h.ca_file {
         Some(p) => Some(
-            std::fs::read(p).map_err(|e| other(&h.name, format!("ca_file {}: {e}", p.display())))?,
+            std::fs::read(p)
+                .map_err(|e| other(&h.name, format!("ca_file {}: {e}", p.display())))?,
         ),
         None => None,
     };
@@ -165,7 +166,12 @@ impl HostSession {
             .vim
             .list(
                 "VirtualMachine",
-                &["name", "config.annotation", "runtime.powerState", "guest.ipAddress"],
+                &[
+                    "name",
+                    "config.annotation",
+                    "runtime.powerState",
+                    "guest.ipAddress",
+                ],
             )
             .await?;
         Ok(list
@@ -173,7 +179,10 @@ impl HostSession {
             .map(|o| VmState {
                 name: o.text("name").unwrap_or("").to_string(),
                 owner: o.text("config.annotation").and_then(Owner::parse),
-                power: o.text("runtime.powerState").unwrap_or("unknown").to_string(),
+                power: o
+                    .text("runtime.powerState")
+                    .unwrap_or("unknown")
+                    .to_string(),
                 guest_ip: o
                     .text("guest.ipAddress")
                     .filter(|s| !s.is_empty())
@@ -212,7 +221,11 @@ pub fn inventory_problems(h: &HostSpec, inv: &Inventory) -> Vec<String> {
             "{}: datastore {:?} not found (the host has: {})",
             h.name,
             h.datastore,
-            inv.datastores.keys().cloned().collect::<Vec<_>>().join(", ")
+            inv.datastores
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !inv.networks.contains_key(&h.port_group) {

@@ -103,7 +103,10 @@ pub async fn host_problems(
 }
 
 fn problem_list(title: &str, problems: &[String]) -> String {
-    let mut s = format!("{title} ({} problem(s)); nothing was created:\n", problems.len());
+    let mut s = format!(
+        "{title} ({} problem(s)); nothing was created:\n",
+        problems.len()
+    );
     for p in problems {
         let _ = writeln!(s, "  - {p}");
     }
@@ -190,10 +193,7 @@ pub async fn up(ctx: &Context) -> anyhow::Result<Vec<HostReport>> {
                 .join("\n")
         );
     }
-    tracing::info!(
-        "VMs in place after {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    tracing::info!("VMs in place after {:.1}s", started.elapsed().as_secs_f64());
     Ok(reports)
 }
 
@@ -229,7 +229,10 @@ pub async fn scrub_guestinfo(ctx: &Context) -> anyhow::Result<usize> {
     ]);
     for s in &sessions {
         for v in s.vms().await? {
-            if v.owner.as_ref().is_some_and(|o| o.cluster == ctx.plan.cluster && o.role != "image") {
+            if v.owner
+                .as_ref()
+                .is_some_and(|o| o.cluster == ctx.plan.cluster && o.role != "image")
+            {
                 s.vim
                     .reconfigure(&v.obj, &spec, &format!("scrub guestinfo of {}", v.name))
                     .await?;
@@ -252,7 +255,10 @@ pub struct StatusRow {
     pub guest_ip: String,
 }
 
-pub async fn status(spec: &ClusterSpec, plan: &Plan) -> anyhow::Result<(Vec<StatusRow>, Vec<String>)> {
+pub async fn status(
+    spec: &ClusterSpec,
+    plan: &Plan,
+) -> anyhow::Result<(Vec<StatusRow>, Vec<String>)> {
     let (sessions, problems) = open_all(spec).await;
     let mut found: BTreeMap<(String, String), VmState> = BTreeMap::new();
     for s in &sessions {
@@ -268,7 +274,11 @@ pub async fn status(spec: &ClusterSpec, plan: &Plan) -> anyhow::Result<(Vec<Stat
         let key = found.keys().find(|(n, _)| *n == p.name).cloned();
         let (host, power, ip) = match key.and_then(|k| found.remove_entry(&k)) {
             Some(((_, h), v)) => (h, v.power, v.guest_ip.unwrap_or_else(|| "-".into())),
-            None => (spec.hosts[p.host].name.clone(), "missing".into(), "-".into()),
+            None => (
+                spec.hosts[p.host].name.clone(),
+                "missing".into(),
+                "-".into(),
+            ),
         };
         rows.push(StatusRow {
             name: p.name.clone(),
@@ -293,7 +303,12 @@ pub async fn status(spec: &ClusterSpec, plan: &Plan) -> anyhow::Result<(Vec<Stat
 }
 
 /// What `down` would remove / removed.
-pub async fn down(spec: &ClusterSpec, plan: &Plan, apply: bool, keep_image: bool) -> anyhow::Result<Vec<String>> {
+pub async fn down(
+    spec: &ClusterSpec,
+    plan: &Plan,
+    apply: bool,
+    keep_image: bool,
+) -> anyhow::Result<Vec<String>> {
     let (sessions, problems) = open_all(spec).await;
     if !problems.is_empty() {
         close_all(&sessions).await;

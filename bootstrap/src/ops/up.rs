@@ -65,7 +65,10 @@ fn image_owner(ctx: &Context, state: &str, img: Option<&ImageSource>) -> Owner {
     let mut fields = BTreeMap::new();
     fields.insert("state".to_string(), state.to_string());
     if let Some(i) = img {
-        fields.insert("source".into(), i.vmdk_name.replace(char::is_whitespace, "_"));
+        fields.insert(
+            "source".into(),
+            i.vmdk_name.replace(char::is_whitespace, "_"),
+        );
         fields.insert("bytes".into(), i.size.to_string());
     }
     Owner {
@@ -100,8 +103,16 @@ fn annotate_import_spec(spec: &mut Element, owner: &Owner) {
     };
     cfg.children.retain(|c| c.name != "annotation");
     let before = [
-        "files", "tools", "flags", "consolePreferences", "powerOpInfo", "numCPUs",
-        "numCoresPerSocket", "memoryMB", "deviceChange", "extraConfig",
+        "files",
+        "tools",
+        "flags",
+        "consolePreferences",
+        "powerOpInfo",
+        "numCPUs",
+        "numCoresPerSocket",
+        "memoryMB",
+        "deviceChange",
+        "extraConfig",
     ];
     let pos = cfg
         .children
@@ -134,7 +145,11 @@ pub async fn ensure_base(
                 .as_ref()
                 .is_some_and(|o| o.cluster == ctx.plan.cluster && o.role == "image")
     }) {
-        let owner = v.owner.as_ref().map(|o| o.fields.clone()).unwrap_or_default();
+        let owner = v
+            .owner
+            .as_ref()
+            .map(|o| o.fields.clone())
+            .unwrap_or_default();
         if owner.get("state").map(String::as_str) == Some("complete") {
             let disk = first_disk(s, &v.obj)
                 .await?
@@ -154,7 +169,12 @@ pub async fn ensure_base(
         tracing::info!(host = %s.name, "removing an unfinished base image import ({name})");
         remove_vm(s, v).await?;
     }
-    let img = image.ok_or_else(|| anyhow!("{}: the base image must be imported but os.image is not usable", s.name))?;
+    let img = image.ok_or_else(|| {
+        anyhow!(
+            "{}: the base image must be imported but os.image is not usable",
+            s.name
+        )
+    })?;
     let ds = s
         .inv
         .datastores
@@ -216,7 +236,8 @@ async fn upload(
         .or_else(|| info.children_named("deviceUrl").next())
         .and_then(|d| d.child_text("url"))
         .ok_or_else(|| anyhow!("{}: the import lease has no upload URL", s.name))?;
-    let mut target = reqwest::Url::parse(url).with_context(|| format!("{}: bad NFC URL {url}", s.name))?;
+    let mut target =
+        reqwest::Url::parse(url).with_context(|| format!("{}: bad NFC URL {url}", s.name))?;
     // hostd writes "*" for "the host you are talking to"; the simulator also writes https
     // while serving plain http. Use the SDK URL's scheme, host and port.
     let sdk = &s.vim.soap.url;
@@ -224,7 +245,9 @@ async fn upload(
         target
             .set_scheme(sdk.scheme())
             .map_err(|()| anyhow!("cannot rewrite NFC URL scheme"))?;
-        target.set_host(sdk.host_str()).context("cannot rewrite NFC URL host")?;
+        target
+            .set_host(sdk.host_str())
+            .context("cannot rewrite NFC URL host")?;
         target
             .set_port(sdk.port())
             .map_err(|()| anyhow!("cannot rewrite NFC URL port"))?;
@@ -283,7 +306,11 @@ async fn upload(
     };
     let resp = resp.with_context(|| format!("{}: upload to {target} failed", s.name))?;
     if !resp.status().is_success() {
-        bail!("{}: upload to {target} answered HTTP {}", s.name, resp.status());
+        bail!(
+            "{}: upload to {target} answered HTTP {}",
+            s.name,
+            resp.status()
+        );
     }
     s.vim.lease_progress(lease, 100).await?;
     tracing::info!(host = %s.name, "uploaded base disk: {} MiB in {:.1}s", img.size >> 20, started.elapsed().as_secs_f64());
@@ -332,7 +359,10 @@ pub async fn ensure_vm(
         owner: &owner,
     });
     let config = config.replacen(
-        &format!("<vmPathName>[{}]</vmPathName>", crate::vsphere::xml::escape(&h.datastore)),
+        &format!(
+            "<vmPathName>[{}]</vmPathName>",
+            crate::vsphere::xml::escape(&h.datastore)
+        ),
         &format!(
             "<vmPathName>{}</vmPathName>",
             crate::vsphere::xml::escape(&format!("{dir}/{}.vmx", vm.name))
@@ -340,8 +370,13 @@ pub async fn ensure_vm(
         1,
     );
     let create = || {
-        s.vim
-            .create_vm(&s.inv.vm_folder, &s.inv.pool, s.inv.host.as_ref(), &config, &vm.name)
+        s.vim.create_vm(
+            &s.inv.vm_folder,
+            &s.inv.pool,
+            s.inv.host.as_ref(),
+            &config,
+            &vm.name,
+        )
     };
     let obj = match create().await {
         Err(e) if e.fault_type() == Some("FileAlreadyExists") => {
@@ -353,7 +388,9 @@ pub async fn ensure_vm(
                     .delete_datastore_file(&format!("{dir}/{}{f}", vm.name), dc)
                     .await?;
             }
-            s.vim.delete_datastore_file(&format!("{dir}/vmware.log"), dc).await?;
+            s.vim
+                .delete_datastore_file(&format!("{dir}/vmware.log"), dc)
+                .await?;
             create().await?
         }
         r => r?,

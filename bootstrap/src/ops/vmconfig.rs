@@ -102,7 +102,13 @@ pub fn create_config(c: &CreateSpec<'_>) -> String {
 }
 
 /// ReconfigVM spec growing an existing disk.
-pub fn grow_disk_spec(key: i32, controller_key: i32, unit: i32, file: &str, capacity_kb: u64) -> String {
+pub fn grow_disk_spec(
+    key: i32,
+    controller_key: i32,
+    unit: i32,
+    file: &str,
+    capacity_kb: u64,
+) -> String {
     format!(
         "<deviceChange><operation>edit</operation>\
          <device xsi:type=\"VirtualDisk\"><key>{key}</key>\
@@ -131,7 +137,11 @@ mod tests {
 
     #[test]
     fn owner_round_trip() {
-        let mut o = Owner { cluster: "lab".into(), role: "image".into(), fields: BTreeMap::new() };
+        let mut o = Owner {
+            cluster: "lab".into(),
+            role: "image".into(),
+            fields: BTreeMap::new(),
+        };
         o.fields.insert("state".into(), "complete".into());
         let text = format!("user notes\n{}", o.annotation());
         assert_eq!(Owner::parse(&text), Some(o));
@@ -143,19 +153,33 @@ mod tests {
         let spec = example();
         let plan = crate::plan::build(&spec).unwrap();
         let vm = &plan.vms[2];
-        let owner = Owner { cluster: "lab".into(), role: vm.role.to_string(), fields: BTreeMap::new() };
+        let owner = Owner {
+            cluster: "lab".into(),
+            role: vm.role.to_string(),
+            fields: BTreeMap::new(),
+        };
         let gi = vec![("guestinfo.metadata".to_string(), "H4sI".to_string())];
         let net = MoRef::new("Network", "HaNetwork-VM Network");
         let x = create_config(&CreateSpec {
-            vm, datastore: "datastore1", port_group: "VM Network", network: Some(&net),
-            disk_path: "[datastore1] lab-cp-1/lab-cp-1.vmdk", disk_capacity_kb: 2_252_800,
-            guestinfo: &gi, owner: &owner,
+            vm,
+            datastore: "datastore1",
+            port_group: "VM Network",
+            network: Some(&net),
+            disk_path: "[datastore1] lab-cp-1/lab-cp-1.vmdk",
+            disk_capacity_kb: 2_252_800,
+            guestinfo: &gi,
+            owner: &owner,
         });
         assert!(x.contains("<numCPUs>2</numCPUs><memoryMB>4096</memoryMB>"));
         assert!(x.contains(&format!("<macAddress>{}</macAddress>", vm.mac)));
-        assert!(x.contains("<key>guestinfo.metadata</key><value xsi:type=\"xsd:string\">H4sI</value>"));
+        assert!(
+            x.contains("<key>guestinfo.metadata</key><value xsi:type=\"xsd:string\">H4sI</value>")
+        );
         assert!(x.contains("<network type=\"Network\">HaNetwork-VM Network</network>"));
         // well-formed once wrapped
-        crate::vsphere::xml::parse(&format!("<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">{x}</config>")).unwrap();
+        crate::vsphere::xml::parse(&format!(
+            "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">{x}</config>"
+        ))
+        .unwrap();
     }
 }

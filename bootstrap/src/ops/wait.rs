@@ -10,7 +10,10 @@ use super::{Context, open_all};
 use crate::plan::Role;
 
 /// Polls the hosts until every planned VM reports a guest IP.
-pub async fn guest_ips(ctx: &Context, timeout: Duration) -> anyhow::Result<BTreeMap<String, String>> {
+pub async fn guest_ips(
+    ctx: &Context,
+    timeout: Duration,
+) -> anyhow::Result<BTreeMap<String, String>> {
     let started = Instant::now();
     let mut last = usize::MAX;
     let (sessions, problems) = open_all(&ctx.spec).await;
@@ -43,11 +46,20 @@ pub async fn guest_ips(ctx: &Context, timeout: Duration) -> anyhow::Result<BTree
                         "guest reports another IP than planned (netplan not applied?)");
                 }
             }
-            tracing::info!("all {} VMs report a guest IP after {:.1}s", ips.len(), started.elapsed().as_secs_f64());
+            tracing::info!(
+                "all {} VMs report a guest IP after {:.1}s",
+                ips.len(),
+                started.elapsed().as_secs_f64()
+            );
             break Ok(ips);
         }
         if missing.len() != last {
-            tracing::info!("waiting for guest IPs: {}/{} (missing: {})", ips.len(), ctx.plan.vms.len(), missing.join(", "));
+            tracing::info!(
+                "waiting for guest IPs: {}/{} (missing: {})",
+                ips.len(),
+                ctx.plan.vms.len(),
+                missing.join(", ")
+            );
             last = missing.len();
         }
         if started.elapsed() > timeout {
@@ -56,7 +68,11 @@ pub async fn guest_ips(ctx: &Context, timeout: Duration) -> anyhow::Result<BTree
                  (cloud-init, open-vm-tools) and run `bootstrap up` again to keep waiting",
                 timeout.as_secs(),
                 missing.join(", "),
-                if problems.is_empty() { String::new() } else { format!(" (host problems: {})", problems.join("; ")) }
+                if problems.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (host problems: {})", problems.join("; "))
+                }
             ));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -72,7 +88,11 @@ pub fn api_client(ctx: &Context) -> anyhow::Result<reqwest::Client> {
     let ca = reqwest::Certificate::from_pem(ctx.secrets.ca.cert_pem.as_bytes())
         .context("cluster CA certificate")?;
     let identity = reqwest::Identity::from_pem(
-        format!("{}{}", ctx.secrets.admin.cert_pem, ctx.secrets.admin.key_pem).as_bytes(),
+        format!(
+            "{}{}",
+            ctx.secrets.admin.cert_pem, ctx.secrets.admin.key_pem
+        )
+        .as_bytes(),
     )
     .context("bootstrap-admin client certificate")?;
     reqwest::Client::builder()
@@ -93,15 +113,28 @@ pub async fn api_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> anyh
     loop {
         let last_err = match client.get(&url).send().await {
             Ok(r) if r.status().is_success() => {
-                tracing::info!("API ready at {url} after {:.1}s", started.elapsed().as_secs_f64());
+                tracing::info!(
+                    "API ready at {url} after {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
                 return Ok(());
             }
             Ok(r) => format!("HTTP {}", r.status()),
             Err(e) => crate::vsphere::soap::error_chain(&e),
         };
         if started.elapsed() > timeout {
-            let lbs: Vec<&str> = ctx.plan.by_role(Role::LoadBalancer).map(|v| v.name.as_str()).collect();
-            let init = ctx.plan.vms.iter().find(|v| v.is_init_node()).map(|v| v.name.as_str()).unwrap_or("?");
+            let lbs: Vec<&str> = ctx
+                .plan
+                .by_role(Role::LoadBalancer)
+                .map(|v| v.name.as_str())
+                .collect();
+            let init = ctx
+                .plan
+                .vms
+                .iter()
+                .find(|v| v.is_init_node())
+                .map(|v| v.name.as_str())
+                .unwrap_or("?");
             bail!(
                 "the API did not answer ready at {url} within {}s (last: {last_err}). Check the \
                  load balancers {} (haproxy, keepalived holding the VIP) and {init} \
@@ -167,9 +200,17 @@ pub async fn nodes_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> an
                 Vec::new()
             }
         };
-        let missing: Vec<&str> = want.iter().copied().filter(|n| !ready.iter().any(|r| r == n)).collect();
+        let missing: Vec<&str> = want
+            .iter()
+            .copied()
+            .filter(|n| !ready.iter().any(|r| r == n))
+            .collect();
         if missing.is_empty() {
-            tracing::info!("all {} nodes Ready after {:.1}s", want.len(), started.elapsed().as_secs_f64());
+            tracing::info!(
+                "all {} nodes Ready after {:.1}s",
+                want.len(),
+                started.elapsed().as_secs_f64()
+            );
             return Ok(());
         }
         if started.elapsed() > timeout {
@@ -177,10 +218,19 @@ pub async fn nodes_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> an
                 "nodes not Ready within {}s: {}{}. On each, `journalctl -u bootstrap-node -u kubelet` tells why",
                 timeout.as_secs(),
                 missing.join(", "),
-                if last.is_empty() { String::new() } else { format!(" (last API error: {last})") }
+                if last.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (last API error: {last})")
+                }
             );
         }
-        tracing::info!("waiting for nodes: {}/{} Ready (missing: {})", want.len() - missing.len(), want.len(), missing.join(", "));
+        tracing::info!(
+            "waiting for nodes: {}/{} Ready (missing: {})",
+            want.len() - missing.len(),
+            want.len(),
+            missing.join(", ")
+        );
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }

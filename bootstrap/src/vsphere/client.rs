@@ -176,7 +176,10 @@ impl Vim {
         };
         let mut spec = prop_spec(&first.ty, paths);
         for o in objs {
-            spec.push_str(&format!("<objectSet>{}<skip>false</skip></objectSet>", o.xml("obj")));
+            spec.push_str(&format!(
+                "<objectSet>{}<skip>false</skip></objectSet>",
+                o.xml("obj")
+            ));
         }
         self.retrieve(&spec).await
     }
@@ -243,7 +246,9 @@ impl Vim {
     pub async fn wait_task(&self, task: &MoRef, what: &str) -> Result<Option<Element>, VimError> {
         let mut delay = Duration::from_millis(100);
         loop {
-            let r = self.properties(std::slice::from_ref(task), &["info"]).await?;
+            let r = self
+                .properties(std::slice::from_ref(task), &["info"])
+                .await?;
             let info = r
                 .into_iter()
                 .next()
@@ -334,7 +339,12 @@ impl Vim {
             host.map(|h| h.xml("host")).unwrap_or_default()
         );
         let result = self
-            .run_task("CreateVM_Task", folder, &params, &format!("CreateVM_Task for {vm_name}"))
+            .run_task(
+                "CreateVM_Task",
+                folder,
+                &params,
+                &format!("CreateVM_Task for {vm_name}"),
+            )
             .await?;
         result
             .as_ref()
@@ -352,10 +362,20 @@ impl Vim {
             })
     }
 
-    pub async fn reconfigure(&self, vm: &MoRef, spec_xml: &str, what: &str) -> Result<(), VimError> {
-        self.run_task("ReconfigVM_Task", vm, &format!("<spec>{spec_xml}</spec>"), what)
-            .await
-            .map(|_| ())
+    pub async fn reconfigure(
+        &self,
+        vm: &MoRef,
+        spec_xml: &str,
+        what: &str,
+    ) -> Result<(), VimError> {
+        self.run_task(
+            "ReconfigVM_Task",
+            vm,
+            &format!("<spec>{spec_xml}</spec>"),
+            what,
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn power_on(&self, vm: &MoRef, name: &str) -> Result<(), VimError> {
@@ -391,11 +411,24 @@ impl Vim {
     }
 
     /// Deletes a datastore file; a missing file is not an error.
-    pub async fn delete_datastore_file(&self, ds_path: &str, datacenter: &MoRef) -> Result<(), VimError> {
+    pub async fn delete_datastore_file(
+        &self,
+        ds_path: &str,
+        datacenter: &MoRef,
+    ) -> Result<(), VimError> {
         let fm = self.need("FileManager", &self.sc.file_manager)?;
-        let params = format!("<name>{}</name>{}", escape(ds_path), datacenter.xml("datacenter"));
+        let params = format!(
+            "<name>{}</name>{}",
+            escape(ds_path),
+            datacenter.xml("datacenter")
+        );
         match self
-            .run_task("DeleteDatastoreFile_Task", &fm, &params, &format!("delete {ds_path}"))
+            .run_task(
+                "DeleteDatastoreFile_Task",
+                &fm,
+                &params,
+                &format!("delete {ds_path}"),
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -419,9 +452,14 @@ impl Vim {
             escape(dst),
             datacenter.xml("destDatacenter"),
         );
-        self.run_task("CopyVirtualDisk_Task", &vdm, &params, &format!("copy {src} to {dst}"))
-            .await
-            .map(|_| ())
+        self.run_task(
+            "CopyVirtualDisk_Task",
+            &vdm,
+            &params,
+            &format!("copy {src} to {dst}"),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// OvfManager.CreateImportSpec → (importSpec element, fileItems, errors).
@@ -457,11 +495,14 @@ impl Vim {
                 message: err.child_text("localizedMessage").unwrap_or("").into(),
             });
         }
-        let spec = rv.child("importSpec").cloned().ok_or_else(|| VimError::Protocol {
-            host: self.host().into(),
-            method: "CreateImportSpec".into(),
-            message: "no importSpec".into(),
-        })?;
+        let spec = rv
+            .child("importSpec")
+            .cloned()
+            .ok_or_else(|| VimError::Protocol {
+                host: self.host().into(),
+                method: "CreateImportSpec".into(),
+                message: "no importSpec".into(),
+            })?;
         let items = rv
             .children_named("fileItem")
             .map(|f| FileItem {
@@ -509,11 +550,15 @@ impl Vim {
             })?;
             match o.text("state").unwrap_or("") {
                 "ready" => {
-                    return o.props.get("info").cloned().ok_or_else(|| VimError::Protocol {
-                        host: self.host().into(),
-                        method: "HttpNfcLease".into(),
-                        message: "ready lease without info".into(),
-                    });
+                    return o
+                        .props
+                        .get("info")
+                        .cloned()
+                        .ok_or_else(|| VimError::Protocol {
+                            host: self.host().into(),
+                            method: "HttpNfcLease".into(),
+                            message: "ready lease without info".into(),
+                        });
                 }
                 "error" => {
                     let e = o.props.get("error");
@@ -542,17 +587,27 @@ impl Vim {
 
     pub async fn lease_progress(&self, lease: &MoRef, percent: u8) -> Result<(), VimError> {
         self.soap
-            .call("HttpNfcLeaseProgress", lease, &format!("<percent>{percent}</percent>"))
+            .call(
+                "HttpNfcLeaseProgress",
+                lease,
+                &format!("<percent>{percent}</percent>"),
+            )
             .await
             .map(|_| ())
     }
 
     pub async fn lease_complete(&self, lease: &MoRef) -> Result<(), VimError> {
-        self.soap.call("HttpNfcLeaseComplete", lease, "").await.map(|_| ())
+        self.soap
+            .call("HttpNfcLeaseComplete", lease, "")
+            .await
+            .map(|_| ())
     }
 
     pub async fn lease_abort(&self, lease: &MoRef) -> Result<(), VimError> {
-        self.soap.call("HttpNfcLeaseAbort", lease, "").await.map(|_| ())
+        self.soap
+            .call("HttpNfcLeaseAbort", lease, "")
+            .await
+            .map(|_| ())
     }
 }
 
@@ -607,7 +662,10 @@ mod tests {
 
     #[test]
     fn free_licence_detection() {
-        let l = |k: &str| Licence { edition_key: k.into(), name: String::new() };
+        let l = |k: &str| Licence {
+            edition_key: k.into(),
+            name: String::new(),
+        };
         assert!(l("esxBasic").is_free());
         assert!(l("esx.hypervisor.cpuPackageCore").is_free());
         assert!(!l("eval").is_free());

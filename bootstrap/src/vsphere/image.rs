@@ -78,7 +78,8 @@ impl ImageSource {
         let mut header = [0u8; 20];
         f.read_exact(&mut header)
             .map_err(|_| fmt(format!("{vmdk_name}: too short for a VMDK header")))?;
-        let word = |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let word =
+            |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
         if word(0) != SPARSE_MAGIC {
             return Err(fmt(format!(
                 "{vmdk_name}: not a sparse VMDK (ImportVApp needs a stream-optimised VMDK)"
@@ -200,8 +201,14 @@ mod tests {
         let p = dir.path().join("focal.vmdk");
         std::fs::write(&p, &vmdk).unwrap();
         let s = ImageSource::open(&p).unwrap();
-        assert_eq!((s.offset, s.size, s.capacity), (0, vmdk.len() as u64, 10 << 30));
-        assert!(s.ovf("lab-base-focal").contains(r#"ovf:capacity="10737418240""#));
+        assert_eq!(
+            (s.offset, s.size, s.capacity),
+            (0, vmdk.len() as u64, 10 << 30)
+        );
+        assert!(
+            s.ovf("lab-base-focal")
+                .contains(r#"ovf:capacity="10737418240""#)
+        );
 
         let ova = dir.path().join("focal.ova");
         let mut b = tar::Builder::new(std::fs::File::create(&ova).unwrap());
@@ -213,14 +220,18 @@ mod tests {
         let mut h = tar::Header::new_gnu();
         h.set_size(vmdk.len() as u64);
         h.set_cksum();
-        b.append_data(&mut h, "ubuntu-disk1.vmdk", &vmdk[..]).unwrap();
+        b.append_data(&mut h, "ubuntu-disk1.vmdk", &vmdk[..])
+            .unwrap();
         b.finish().unwrap();
         drop(b);
         let s = ImageSource::open(&ova).unwrap();
         assert_eq!(s.vmdk_name, "ubuntu-disk1.vmdk");
         assert_eq!(s.size, vmdk.len() as u64);
         let bytes = std::fs::read(&ova).unwrap();
-        assert_eq!(&bytes[s.offset as usize..s.offset as usize + vmdk.len()], &vmdk[..]);
+        assert_eq!(
+            &bytes[s.offset as usize..s.offset as usize + vmdk.len()],
+            &vmdk[..]
+        );
     }
 
     #[test]

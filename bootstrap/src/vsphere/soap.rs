@@ -62,7 +62,9 @@ pub enum VimError {
         url: String,
         message: String,
     },
-    #[error("{host}: {method} refused with RestrictedVersion ({message}): {RESTRICTED_EXPLANATION}")]
+    #[error(
+        "{host}: {method} refused with RestrictedVersion ({message}): {RESTRICTED_EXPLANATION}"
+    )]
     Restricted {
         host: String,
         method: String,
@@ -248,14 +250,22 @@ impl SoapClient {
 
     /// Calls `method` on `this` with the already-serialised parameters; returns the response
     /// element (`<methodResponse>`).
-    pub async fn call(&self, method: &str, this: &MoRef, params: &str) -> Result<Element, VimError> {
+    pub async fn call(
+        &self,
+        method: &str,
+        this: &MoRef,
+        params: &str,
+    ) -> Result<Element, VimError> {
         let body = format!(
             "{ENVELOPE_OPEN}<{method} xmlns=\"urn:vim25\">{}{params}</{method}>{ENVELOPE_CLOSE}",
             this.xml("_this")
         );
         let action = format!(
             "\"urn:vim25/{}\"",
-            self.api_version.lock().map(|g| g.clone()).unwrap_or_default()
+            self.api_version
+                .lock()
+                .map(|g| g.clone())
+                .unwrap_or_default()
         );
         let mut req = self
             .http
@@ -378,7 +388,10 @@ mod tests {
         let f = root.find("Fault").unwrap();
         let e = fault_error("esxi-a", "CreateVM_Task", f);
         let msg = e.to_string();
-        assert!(msg.contains("esxi-a: CreateVM_Task refused with RestrictedVersion"), "{msg}");
+        assert!(
+            msg.contains("esxi-a: CreateVM_Task refused with RestrictedVersion"),
+            "{msg}"
+        );
         assert!(msg.contains("free vSphere Hypervisor licence"), "{msg}");
     }
 
@@ -388,6 +401,9 @@ mod tests {
         let root = xml::parse(doc).unwrap();
         let e = fault_error("h", "Destroy_Task", root.find("Fault").unwrap());
         assert_eq!(e.fault_type(), Some("ManagedObjectNotFound"));
-        assert_eq!(e.to_string(), "h: Destroy_Task failed: ManagedObjectNotFound: The object has already been deleted");
+        assert_eq!(
+            e.to_string(),
+            "h: Destroy_Task failed: ManagedObjectNotFound: The object has already been deleted"
+        );
     }
 }

@@ -69,8 +69,18 @@ impl Element {
 }
 
 const XSD_TYPES: &[&str] = &[
-    "string", "int", "long", "short", "byte", "boolean", "dateTime", "base64Binary", "float",
-    "double", "anyURI", "anyType",
+    "string",
+    "int",
+    "long",
+    "short",
+    "byte",
+    "boolean",
+    "dateTime",
+    "base64Binary",
+    "float",
+    "double",
+    "anyURI",
+    "anyType",
 ];
 
 impl Element {
@@ -86,7 +96,11 @@ impl Element {
         out.push('<');
         out.push_str(name);
         if let Some(t) = &self.xsi_type {
-            let prefix = if XSD_TYPES.contains(&t.as_str()) { "xsd:" } else { "" };
+            let prefix = if XSD_TYPES.contains(&t.as_str()) {
+                "xsd:"
+            } else {
+                ""
+            };
             out.push_str(&format!(" xsi:type=\"{prefix}{t}\""));
         }
         for (k, v) in &self.attrs {
@@ -140,7 +154,8 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                         ResolveResult::Bound(n) if n.as_ref() == XSI_NS && local == "type" => {
                             el.xsi_type = Some(local_type(&value));
                         }
-                        ResolveResult::Bound(n) if n.as_ref() == "http://www.w3.org/2000/xmlns/" => {}
+                        ResolveResult::Bound(n)
+                            if n.as_ref() == "http://www.w3.org/2000/xmlns/" => {}
                         _ if a.key.as_ref().starts_with("xmlns") => {}
                         _ => el.attrs.push((local, value)),
                     }
@@ -154,7 +169,9 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None => return Err(XmlError("unbalanced end tag".into())),
@@ -230,7 +247,10 @@ mod tests {
             assert_eq!(rv.xsi_type.as_deref(), Some("string"));
             assert_eq!(rv.text, "a & b");
             assert!(rv.attrs.is_empty());
-            assert_eq!(root.child("Body").unwrap().ns.as_deref(), Some("http://schemas.xmlsoap.org/soap/envelope/"));
+            assert_eq!(
+                root.child("Body").unwrap().ns.as_deref(),
+                Some("http://schemas.xmlsoap.org/soap/envelope/")
+            );
             assert_eq!(rv.ns.as_deref(), Some("urn:vim25"));
         }
     }

@@ -24,7 +24,11 @@ pub fn workspace_root() -> PathBuf {
 
 /// Fails loudly when a peer program is missing.
 pub fn require_tool(name: &str) -> PathBuf {
-    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/usr/sbin", "/sbin"]) {
+    for dir in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+    {
         let p = Path::new(dir).join(name);
         if p.is_file() {
             return p;
@@ -39,7 +43,11 @@ pub fn launcher() -> &'static Path {
     BIN.get_or_init(|| {
         let go = require_tool("go");
         let gocode = Path::new("/usr/share/gocode/src/github.com/vmware/govmomi/simulator");
-        assert!(gocode.is_dir(), "govmomi sources not found at {}: {SETUP_HINT}", gocode.display());
+        assert!(
+            gocode.is_dir(),
+            "govmomi sources not found at {}: {SETUP_HINT}",
+            gocode.display()
+        );
         let target = workspace_root().join("target").join("vcsim-launcher");
         std::fs::create_dir_all(&target).expect("create target/vcsim-launcher");
         let out = target.join(format!("vcsim-{}", std::process::id()));
@@ -51,7 +59,10 @@ pub fn launcher() -> &'static Path {
             .arg(".")
             .current_dir(workspace_root().join("bootstrap/vcsim"))
             .env("GO111MODULE", "off")
-            .env("GOPATH", format!("{}:/usr/share/gocode", target.join("gopath").display()))
+            .env(
+                "GOPATH",
+                format!("{}:/usr/share/gocode", target.join("gopath").display()),
+            )
             .env("GOCACHE", target.join("gocache"))
             .env("GOFLAGS", "")
             .env("GOPROXY", "off")
@@ -97,7 +108,10 @@ impl Sim {
                 panic!("the simulator did not start: {line:?} {err}");
             }
         };
-        let cert = v["cert"].as_str().filter(|c| !c.is_empty()).map(PathBuf::from);
+        let cert = v["cert"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .map(PathBuf::from);
         Sim {
             url: v["url"].as_str().expect("url").to_string(),
             cert,
@@ -111,7 +125,11 @@ impl Sim {
             .args(["inspect", "-url", &self.url])
             .output()
             .expect("run vcsim inspect");
-        assert!(out.status.success(), "inspect failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "inspect failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("inspect JSON")
     }
 
@@ -125,7 +143,11 @@ impl Sim {
             .args(["create", "-url", &self.url, "-name", name])
             .output()
             .expect("run vcsim create");
-        assert!(out.status.success(), "create failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn power_off(&self, name: &str) {
@@ -133,7 +155,11 @@ impl Sim {
             .args(["poweroff", "-url", &self.url, "-name", name])
             .output()
             .expect("run vcsim poweroff");
-        assert!(out.status.success(), "poweroff failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "poweroff failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -161,8 +187,11 @@ pub struct Lab {
 
 pub fn image(dir: &Path) -> PathBuf {
     let p = dir.join("focal-server-cloudimg-amd64.vmdk");
-    std::fs::write(&p, bootstrap::vsphere::image::synthetic_stream_vmdk(2 << 30, 256 * 1024))
-        .expect("write image");
+    std::fs::write(
+        &p,
+        bootstrap::vsphere::image::synthetic_stream_vmdk(2 << 30, 256 * 1024),
+    )
+    .expect("write image");
     p
 }
 
@@ -180,7 +209,9 @@ pub fn lab(hosts: &[(&Sim, Trust<'_>)], edit: impl Fn(String) -> String) -> Lab 
         match trust {
             Trust::Plain => {}
             Trust::CaFile(p) => host_yaml.push_str(&format!("    ca_file: {}\n", p.display())),
-            Trust::Thumbprint(t) => host_yaml.push_str(&format!("    thumbprint_sha256: \"{t}\"\n")),
+            Trust::Thumbprint(t) => {
+                host_yaml.push_str(&format!("    thumbprint_sha256: \"{t}\"\n"))
+            }
         }
     }
     let text = format!(
@@ -192,7 +223,8 @@ ssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyTestKeyTes
     );
     let spec = dir.path().join("cluster.yaml");
     let mut f = std::fs::File::create(&spec).expect("create cluster.yaml");
-    f.write_all(edit(text).as_bytes()).expect("write cluster.yaml");
+    f.write_all(edit(text).as_bytes())
+        .expect("write cluster.yaml");
     Lab { dir, spec }
 }
 
