@@ -3,8 +3,10 @@
 #   golang-go + golang-github-vmware-govmomi-dev : VMware's vSphere simulator (vcsim) launcher
 #   cloud-init                                   : `cloud-init schema --config-file` on generated user-data
 #   haproxy, keepalived                          : `haproxy -c` / `keepalived -t` on generated LB configs
+#   iproute2                                     : a network namespace with the planned NIC for `keepalived -t`
+#   openssl, python3                             : discovery-hash cross-check; the Kubernetes API test double
 set -euo pipefail
-pkgs=(golang-go golang-github-vmware-govmomi-dev cloud-init haproxy keepalived)
+pkgs=(golang-go golang-github-vmware-govmomi-dev cloud-init haproxy keepalived iproute2 openssl python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
