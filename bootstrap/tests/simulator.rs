@@ -64,8 +64,13 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
     assert!(stdout.contains("guest IPs: all 7 VMs"), "{stdout}");
     assert!(stderr.contains("uploaded base disk"), "{stderr}");
     eprintln!(
-        "TIMING: first `up --wait vms` for the 7-VM lab on two simulators: {:.2}s",
-        first_up.as_secs_f64()
+        "TIMING: first `up --wait vms` for the 7-VM lab on two simulators: {:.2}s wall; bootstrap says: {}",
+        first_up.as_secs_f64(),
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("VMs:") || l.starts_with("guest IPs:"))
+            .collect::<Vec<_>>()
+            .join("; ")
     );
 
     // Independent check through govmomi.
@@ -671,5 +676,84 @@ fn up_waits_for_the_api_and_the_nodes_then_scrubs_the_user_data() {
     assert!(
         stdout.contains("API: ready") && stdout.contains("nodes: all Ready"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn an_ova_image_is_imported_once_per_host_with_the_exact_vmdk_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("nfc.log");
+    let log_arg = log.to_str().expect("utf-8").to_string();
+    let a = Sim::start(&["-nfc-log", &log_arg]);
+    let lab = lab(&[(&a, Trust::Plain)], |s| {
+        s.replace(
+            "image: focal-server-cloudimg-amd64.vmdk",
+            "image: focal-server-cloudimg-amd64.ova",
+        )
+    });
+    // An OVA as Ubuntu ships it: descriptor, manifest and the stream-optimised disk.
+    let vmdk = bootstrap::vsphere::image::synthetic_stream_vmdk(10 << 30, 3 << 20);
+    let ova = lab.dir.path().join("focal-server-cloudimg-amd64.ova");
+    {
+        let mut b = tar::Builder::new(std::fs::File::create(&ova).expect("create ova"));
+        for (name, data) in [
+            ("ubuntu-focal-20.04-cloudimg.ovf", b"<Envelope/>".to_vec()),
+            (
+                "ubuntu-focal-20.04-cloudimg.mf",
+                b"SHA256(x)= 00\n".to_vec(),
+            ),
+            ("ubuntu-focal-20.04-cloudimg.vmdk", vmdk.clone()),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, &data[..]).expect("append");
+        }
+        b.finish().expect("finish ova");
+    }
+    let spec = lab.spec.to_str().expect("utf-8 path");
+    let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("base image imported, created 7"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("uploading base disk") || stderr.contains("uploaded base disk: 3 MiB"),
+        "{stderr}"
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("nfc log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one upload per host: {lines:?}");
+    use sha2::Digest;
+    assert_eq!(lines[0]["size"], vmdk.len() as u64);
+    assert_eq!(
+        lines[0]["sha256"],
+        bootstrap::pki::hex(&sha2::Sha256::digest(&vmdk))
+    );
+    assert_eq!(lines[0]["method"], "POST");
+    assert_eq!(
+        lines[0]["content_type"],
+        "application/x-vnd.vmware-streamVmdk"
+    );
+    let base = a.vm("lab-base-focal").expect("base image VM");
+    assert_eq!(
+        base["disks"][0]["capacity_kb"],
+        10 << 20,
+        "capacity from the VMDK header"
+    );
+    // Every VM's disk is at least the planned size even though the image is 10 GiB.
+    assert_eq!(
+        a.vm("lab-lb-1").expect("lb-1")["disks"][0]["capacity_kb"],
+        10 << 20
+    );
+    assert_eq!(
+        a.vm("lab-worker-1").expect("w-1")["disks"][0]["capacity_kb"],
+        60 << 20
     );
 }

@@ -22,6 +22,8 @@
 //	-fail-create-vm   CreateVM_Task requests name a missing disk file, so the simulator's own
 //	                  task fails (FileNotFound) and reports it in Task.info.error
 //	-fault-file F     the same, only for the VM names listed in F, and only while F exists
+//	-nfc-log F        record each NFC upload (size, sha256, content type) in F, since the
+//	                  simulator itself discards what is uploaded
 //	-guest-ip         a guest-agent double: once a VM is powered on, its planned address (read
 //	                  from guestinfo.metadata) is reported as guest.ipAddress, as VMware Tools would
 package main
@@ -33,10 +35,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -105,6 +109,7 @@ func serve(args []string) error {
 	licence := fs.String("licence", "eval", "licence edition to report: eval or free")
 	restrict := fs.Bool("restrict-writes", false, "fail write methods with RestrictedVersion")
 	failCreate := fs.Bool("fail-create-vm", false, "make CreateVM_Task fail inside the task")
+	nfcLog := fs.String("nfc-log", "", "append one JSON line per NFC upload (path, method, content type, size, sha256) to this file")
 	faultFile := fs.String("fault-file", "", "while this file exists, CreateVM_Task fails for the VM names it lists (one per line)")
 	guestIP := fs.Bool("guest-ip", false, "report planned IPs of powered-on VMs as guest IPs")
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +147,23 @@ func serve(args []string) error {
 	defer server.Close()
 	inner := server.Config.Handler
 	server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if *nfcLog != "" && strings.HasPrefix(r.URL.Path, "/nfc/") && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
+			// The simulator discards upload bodies; record what arrived so tests can check it.
+			h := sha256.New()
+			n, err := io.Copy(h, r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			line, _ := json.Marshal(map[string]interface{}{"path": r.URL.Path, "method": r.Method,
+				"content_type": r.Header.Get("Content-Type"), "size": n, "sha256": hex.EncodeToString(h.Sum(nil))})
+			if f, err := os.OpenFile(*nfcLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644); err == nil {
+				_, _ = f.Write(append(line, '\n'))
+				_ = f.Close()
+			}
+			r.Body = ioutil.NopCloser(bytes.NewReader(nil))
+			r.ContentLength = 0
+		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/sdk") && (*restrict || *failCreate || *faultFile != "") {
 			body, err := ioutil.ReadAll(r.Body)
 			if err != nil {
