@@ -184,6 +184,32 @@ fn up_creates_the_lab_on_two_hosts_then_is_a_no_op_resumes_and_down_cleans_up() 
         );
     }
 
+    // A changed size is reported, not applied.
+    let bigger = lab.dir.path().join("bigger.yaml");
+    let t = std::fs::read_to_string(&lab.spec).expect("read spec");
+    std::fs::write(
+        &bigger,
+        t.replace("workers: {count: 2, cpus: 4", "workers: {count: 2, cpus: 8"),
+    )
+    .expect("write");
+    let out = bootstrap(&[
+        "up",
+        "-f",
+        bigger.to_str().expect("utf-8"),
+        "--wait",
+        "none",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("VMs: 0 created, 0 resumed, 7 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("has 4 CPU / 8192 MiB but the plan says 8 / 8192"),
+        "{stderr}"
+    );
+
     // Resume: a VM left powered off (interrupted run) is powered on, nothing else changes.
     b.power_off("lab-cp-2");
     let out = bootstrap(&["up", "-f", spec, "--wait", "vms"]);

@@ -49,6 +49,8 @@ pub struct VmState {
     pub owner: Option<Owner>,
     pub power: String,
     pub guest_ip: Option<String>,
+    pub cpus: Option<u32>,
+    pub memory_mb: Option<u32>,
 }
 
 /// A logged-in host.
@@ -171,6 +173,8 @@ impl HostSession {
                     "config.annotation",
                     "runtime.powerState",
                     "guest.ipAddress",
+                    "config.hardware.numCPU",
+                    "config.hardware.memoryMB",
                 ],
             )
             .await?;
@@ -187,6 +191,12 @@ impl HostSession {
                     .text("guest.ipAddress")
                     .filter(|s| !s.is_empty())
                     .map(str::to_string),
+                cpus: o
+                    .text("config.hardware.numCPU")
+                    .and_then(|t| t.parse().ok()),
+                memory_mb: o
+                    .text("config.hardware.memoryMB")
+                    .and_then(|t| t.parse().ok()),
                 obj: o.obj,
             })
             .collect())

@@ -331,6 +331,12 @@ pub async fn ensure_vm(
     let planned_kb = u64::from(vm.disk_gb) << 20;
     if let Some(v) = existing {
         // Owned (checked in pre-flight). Finish what an interrupted run left.
+        tracing::debug!(vm = %vm.name, cpus = ?v.cpus, mem = ?v.memory_mb, planned = vm.cpus, "existing VM");
+        if v.cpus.is_some_and(|c| c != vm.cpus) || v.memory_mb.is_some_and(|m| m != vm.memory_mb) {
+            tracing::warn!(host = %s.name, vm = %vm.name,
+                "has {} CPU / {} MiB but the plan says {} / {}; bootstrap does not change existing VMs (`down` then `up` rebuilds)",
+                v.cpus.unwrap_or(0), v.memory_mb.unwrap_or(0), vm.cpus, vm.memory_mb);
+        }
         if v.power == "poweredOn" {
             report.unchanged.push(vm.name.clone());
             return Ok(());
