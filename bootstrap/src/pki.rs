@@ -174,6 +174,15 @@ impl ClusterSecrets {
         if dir.join("bootstrap-token").exists() {
             return Ok((ClusterSecrets::load(dir)?, false));
         }
+        if dir.join("pki/ca.key").exists() {
+            // The PKI exists but the token was removed (expired): issue a new token only.
+            write_file(
+                &dir.join("bootstrap-token"),
+                format!("{}\n", random_token()?.secret_value()).as_bytes(),
+                true,
+            )?;
+            return Ok((ClusterSecrets::load(dir)?, false));
+        }
         let s = ClusterSecrets::generate()?;
         s.store(dir)?;
         Ok((s, true))
@@ -409,6 +418,12 @@ mod tests {
             assert_eq!(mode, want, "{name}");
         }
         assert!(a.discovery_hash().unwrap().starts_with("sha256:"));
+        // Removing only the token issues a new one and keeps the PKI.
+        std::fs::remove_file(dir.path().join("bootstrap-token")).unwrap();
+        let (c, created) = ClusterSecrets::load_or_create(dir.path()).unwrap();
+        assert!(!created);
+        assert_eq!(c.ca.cert_pem, a.ca.cert_pem);
+        assert_ne!(c.token, a.token);
         assert_eq!(a.discovery_hash().unwrap().len(), 7 + 64);
         assert!(!format!("{a:?}").contains("PRIVATE KEY"));
     }
