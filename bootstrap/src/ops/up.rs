@@ -428,3 +428,31 @@ async fn grow_if_needed(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_goes_before_files_in_the_import_spec() {
+        let doc = r#"<importSpec xmlns="urn:vim25" xmlns:x="http://www.w3.org/2001/XMLSchema-instance" x:type="VirtualMachineImportSpec"><configSpec><name>lab-base-focal</name><guestId>ubuntu64Guest</guestId><files><vmPathName>[ds]</vmPathName></files><numCPUs>1</numCPUs></configSpec></importSpec>"#;
+        let mut spec = crate::vsphere::xml::parse(doc).unwrap();
+        let owner = Owner {
+            cluster: "lab".into(),
+            role: "image".into(),
+            fields: BTreeMap::new(),
+        };
+        annotate_import_spec(&mut spec, &owner);
+        annotate_import_spec(&mut spec, &owner);
+        let names: Vec<&str> = spec.children[0]
+            .children
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["name", "guestId", "annotation", "files", "numCPUs"]);
+        assert!(
+            spec.to_xml_as("spec")
+                .starts_with(r#"<spec xsi:type="VirtualMachineImportSpec"><configSpec><name>"#)
+        );
+    }
+}

@@ -437,7 +437,8 @@ impl Vim {
         }
     }
 
-    /// Copies a virtual disk (overwriting a leftover destination from an interrupted run).
+    /// Copies a virtual disk, thin (without a destSpec hostd makes a preallocated copy), overwriting
+    /// a leftover destination from an interrupted run.
     pub async fn copy_virtual_disk(
         &self,
         src: &str,
@@ -446,7 +447,7 @@ impl Vim {
     ) -> Result<(), VimError> {
         let vdm = self.need("VirtualDiskManager", &self.sc.virtual_disk_manager)?;
         let params = format!(
-            "<sourceName>{}</sourceName>{}<destName>{}</destName>{}<force>true</force>",
+            "<sourceName>{}</sourceName>{}<destName>{}</destName>{}<destSpec xsi:type=\"VirtualDiskSpec\"><diskType>thin</diskType><adapterType>lsiLogic</adapterType></destSpec><force>true</force>",
             escape(src),
             datacenter.xml("sourceDatacenter"),
             escape(dst),
