@@ -245,6 +245,9 @@ impl ClusterSecrets {
     }
 
     fn store(&self, dir: &Path) -> Result<(), PkiError> {
+        for d in [dir.to_path_buf(), dir.join("pki"), dir.join("pki/etcd")] {
+            private_dir(&d)?;
+        }
         let contents = [
             &self.ca.cert_pem,
             &self.ca.key_pem,
@@ -312,7 +315,18 @@ fn random_token() -> Result<BootstrapToken, PkiError> {
     BootstrapToken::parse(&out).ok_or(PkiError::Random)
 }
 
-/// Writes a file, creating parent folders (0700 for secret trees); secrets get mode 0600.
+/// Creates `dir` (and parents) and restricts it to its owner (0700).
+pub fn private_dir(dir: &Path) -> Result<(), PkiError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| PkiError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
+/// Writes a file, creating parent folders; secrets get mode 0600.
 pub fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), PkiError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |source| PkiError::Io {
@@ -409,6 +423,9 @@ mod tests {
             ("pki/ca.key", 0o600),
             ("pki/ca.crt", 0o644),
             ("bootstrap-token", 0o600),
+            ("", 0o700),
+            ("pki", 0o700),
+            ("pki/etcd", 0o700),
         ] {
             let mode = std::fs::metadata(dir.path().join(name))
                 .unwrap()

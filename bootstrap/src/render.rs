@@ -144,6 +144,9 @@ pub fn render_folder(
     secrets: &ClusterSecrets,
     nodes: &[NodeArtifacts],
 ) -> Result<Vec<String>, PkiError> {
+    for d in [out.join("pki"), out.join("pki/etcd")] {
+        crate::pki::private_dir(&d)?;
+    }
     let mut written = Vec::new();
     let mut put = |rel: String, data: &str, secret: bool| -> Result<(), PkiError> {
         write_file(&out.join(&rel), data.as_bytes(), secret)?;
@@ -245,6 +248,7 @@ mod tests {
         assert_eq!(mode("nodes/lab-cp-1/kubeadm.yaml"), 0o600);
         assert_eq!(mode("admin.kubeconfig"), 0o600);
         assert_eq!(mode("pki/ca.key"), 0o600);
+        assert_eq!(mode("pki"), 0o700);
         assert_eq!(mode("nodes/lab-cp-1/meta-data"), 0o644);
     }
 }
