@@ -399,9 +399,16 @@ async fn run(cmd: Command) -> anyhow::Result<()> {
                 match ops::wait::api_ready(&ctx, &endpoint, Duration::ZERO).await {
                     Ok(()) => {
                         println!("API: ready at https://{endpoint}");
-                        let r = ops::wait::nodes_ready(&ctx, &endpoint, Duration::ZERO).await;
-                        match r {
-                            Ok(()) => println!("nodes: all Ready"),
+                        match ops::wait::node_states(&ctx, &endpoint).await {
+                            Ok(states) => {
+                                println!("\nNODE{:w$}  STATE", "", w = w - 4);
+                                for (name, state) in &states {
+                                    println!("{name:<w$}  {state}");
+                                }
+                                if states.iter().all(|(_, s)| s == "Ready") {
+                                    println!("nodes: all Ready");
+                                }
+                            }
                             Err(e) => println!("nodes: {e:#}"),
                         }
                     }

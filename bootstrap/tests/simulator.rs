@@ -703,6 +703,12 @@ fn up_waits_for_the_api_and_the_nodes_then_scrubs_the_user_data() {
         stdout.contains("API: ready") && stdout.contains("nodes: all Ready"),
         "{stdout}"
     );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("lab-worker-2") && l.ends_with("  Ready")),
+        "{stdout}"
+    );
 }
 
 #[test]

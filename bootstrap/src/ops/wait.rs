@@ -170,6 +170,47 @@ pub fn ready_nodes(node_list: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Each planned Kubernetes node's state from the API: `Ready`, `NotReady` or `not registered`.
+pub async fn node_states(ctx: &Context, endpoint: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let client = api_client(ctx)?;
+    let url = format!("https://{endpoint}/api/v1/nodes");
+    let r = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| anyhow!("{url}: {}", crate::vsphere::soap::error_chain(&e)))?;
+    if !r.status().is_success() {
+        bail!("{url}: HTTP {}", r.status());
+    }
+    let v: serde_json::Value = serde_json::from_str(&r.text().await?)
+        .map_err(|e| anyhow!("the node list from {url} is not JSON: {e}"))?;
+    let ready = ready_nodes(&v);
+    let known: Vec<&str> = v["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["metadata"]["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ctx
+        .plan
+        .vms
+        .iter()
+        .filter(|p| p.role != Role::LoadBalancer)
+        .map(|p| {
+            let state = if ready.iter().any(|r| *r == p.name) {
+                "Ready"
+            } else if known.contains(&p.name.as_str()) {
+                "NotReady"
+            } else {
+                "not registered"
+            };
+            (p.name.clone(), state.to_string())
+        })
+        .collect())
+}
+
 /// Waits until every planned Kubernetes node is Ready.
 pub async fn nodes_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> anyhow::Result<()> {
     let client = api_client(ctx)?;
