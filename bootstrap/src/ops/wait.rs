@@ -199,7 +199,7 @@ pub async fn node_states(ctx: &Context, endpoint: &str) -> anyhow::Result<Vec<(S
         .iter()
         .filter(|p| p.role != Role::LoadBalancer)
         .map(|p| {
-            let state = if ready.iter().any(|r| *r == p.name) {
+            let state = if ready.contains(&p.name) {
                 "Ready"
             } else if known.contains(&p.name.as_str()) {
                 "NotReady"
