@@ -789,3 +789,49 @@ fn an_ova_image_is_imported_once_per_host_with_the_exact_vmdk_bytes() {
         60 << 20
     );
 }
+
+#[test]
+fn unreachable_host_and_missing_password_are_listed_at_preflight() {
+    let b = Sim::start(&[]);
+    // Port 1 (tcpmux): nothing listens there on the test machine.
+    let url = "http://127.0.0.1:1/sdk".to_string();
+    let first = lab(&[(&b, Trust::Plain), (&b, Trust::Plain)], |s| {
+        s.replacen(&b.url, &url, 1).replacen(
+            "password_env: BOOTSTRAP_TEST_PW",
+            "password_env: BOOTSTRAP_TEST_UNSET_PW",
+            1,
+        )
+    });
+    let spec = first.spec.to_str().expect("utf-8 path");
+    let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("esxi-a: no password: set the environment variable BOOTSTRAP_TEST_UNSET_PW or give password_file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was created"), "{stderr}");
+    assert!(lab_vms(&b).is_empty());
+
+    let second = lab(&[(&b, Trust::Plain), (&b, Trust::Plain)], |s| {
+        s.replacen(&b.url, &url, 1)
+    });
+    let out = bootstrap(&[
+        "plan",
+        "-f",
+        second.spec.to_str().expect("utf-8"),
+        "--check-hosts",
+    ]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains(&format!(
+            "esxi-a: RetrieveServiceContent: no answer from {url}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.to_lowercase().contains("connection refused"),
+        "the cause is shown: {stderr}"
+    );
+}
