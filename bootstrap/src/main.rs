@@ -88,7 +88,7 @@ enum Command {
         spec: SpecArgs,
         /// Also log in to every host (read-only) and check licences, datastores, port groups and
         /// VM name conflicts.
-        #[arg(long)]
+        #[arg(long, env = "BOOTSTRAP_CHECK_HOSTS")]
         check_hosts: bool,
     },
     /// Write every artifact (PKI, per-node meta-data/user-data, kubeadm, haproxy, keepalived,
@@ -97,7 +97,7 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
         /// Output folder (created).
-        #[arg(long, short = 'o')]
+        #[arg(long, short = 'o', env = "BOOTSTRAP_RENDER_OUT")]
         out: PathBuf,
     },
     /// Create what is missing and power it on; safe to re-run (resumes, changes nothing when done).
@@ -105,22 +105,22 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
         /// How far to wait after the VMs are powered on.
-        #[arg(long, value_enum, default_value = "nodes")]
+        #[arg(long, value_enum, default_value = "nodes", env = "BOOTSTRAP_WAIT")]
         wait: WaitFor,
         /// Timeout for guest IPs, e.g. 15m.
-        #[arg(long, default_value = "15m", value_parser = parse_duration)]
+        #[arg(long, default_value = "15m", value_parser = parse_duration, env = "BOOTSTRAP_IP_TIMEOUT")]
         ip_timeout: Duration,
         /// Timeout for the API's /readyz (includes package installs and a reboot on 20.04).
-        #[arg(long, default_value = "30m", value_parser = parse_duration)]
+        #[arg(long, default_value = "30m", value_parser = parse_duration, env = "BOOTSTRAP_API_TIMEOUT")]
         api_timeout: Duration,
         /// Timeout for all nodes Ready.
-        #[arg(long, default_value = "30m", value_parser = parse_duration)]
+        #[arg(long, default_value = "30m", value_parser = parse_duration, env = "BOOTSTRAP_NODES_TIMEOUT")]
         nodes_timeout: Duration,
         /// Reach the API at HOST:PORT instead of VIP:6443 (e.g. through a tunnel).
         #[arg(long, env = "BOOTSTRAP_API_ENDPOINT")]
         api_endpoint: Option<String>,
         /// Keep the user-data in guestinfo after the nodes are Ready (default: scrub it).
-        #[arg(long)]
+        #[arg(long, env = "BOOTSTRAP_KEEP_GUESTINFO")]
         keep_guestinfo: bool,
     },
     /// Show each planned VM (host, power, guest IP) and, with --api, the nodes' readiness.
@@ -128,7 +128,7 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
         /// Also ask the API (through the VIP) whether the API and nodes are ready.
-        #[arg(long)]
+        #[arg(long, env = "BOOTSTRAP_STATUS_API")]
         api: bool,
         #[arg(long, env = "BOOTSTRAP_API_ENDPOINT")]
         api_endpoint: Option<String>,
@@ -138,10 +138,10 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
         /// Really delete (without it, only list what would be deleted).
-        #[arg(long)]
+        #[arg(long, env = "BOOTSTRAP_DOWN_YES")]
         yes: bool,
         /// Keep the imported base image VM so the next `up` skips the upload.
-        #[arg(long)]
+        #[arg(long, env = "BOOTSTRAP_KEEP_IMAGE")]
         keep_image: bool,
     },
 }

@@ -232,11 +232,17 @@ pub const TEST_PASSWORD: &str = "s3cr3t-Esxi-Pa55";
 
 /// Runs the bootstrap binary with the test password in the environment.
 pub fn bootstrap(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    // Only what the test says: no BOOTSTRAP_* settings leak in from the caller's environment.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BOOTSTRAP_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
         .args(args)
         .env("BOOTSTRAP_TEST_PW", TEST_PASSWORD)
         .env("BOOTSTRAP_LOG", "info")
-        .env_remove("BOOTSTRAP_ESXI_PASSWORD")
         .output()
         .expect("run bootstrap");
     let stdout = String::from_utf8_lossy(&out.stdout);
