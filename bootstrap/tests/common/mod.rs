@@ -69,10 +69,11 @@ pub fn launcher() -> &'static Path {
             .status()
             .expect("run go build");
         assert!(status.success(), "building the vcsim launcher failed");
-        // One binary per test process; a stable name for humans too.
+        // Built under a per-process name, then renamed (atomic): parallel test processes
+        // (nextest) never see a half-written binary, and running ones keep their inode.
         let stable = target.join("vcsim");
-        let _ = std::fs::copy(&out, &stable);
-        out
+        std::fs::rename(&out, &stable).expect("install the vcsim launcher");
+        stable
     })
 }
 
