@@ -41,8 +41,8 @@ pub fn haproxy_cfg(spec: &ClusterSpec, plan: &Plan) -> String {
          \x20   default_backend kube-apiserver\n\
          \n\
          backend kube-apiserver\n\
-         \x20   option httpchk\n\
-         \x20   http-check send meth GET uri /readyz\n\
+         \x20   # The httpchk form HAProxy 2.0 (Ubuntu 20.04) understands.\n\
+         \x20   option httpchk GET /readyz\n\
          \x20   http-check expect status 200\n\
          \x20   balance roundrobin\n",
         name = spec.name
@@ -150,6 +150,8 @@ mod tests {
         assert!(cfg.contains("server lab-cp-3 192.168.10.15:6443 check"));
         assert!(cfg.contains("server lab-worker-2 192.168.10.17:30443 check"));
         assert!(cfg.contains("bind *:80"));
+        // HAProxy 2.0 (focal) syntax only.
+        assert!(cfg.contains("option httpchk GET /readyz") && !cfg.contains("http-check send"));
     }
 
     #[test]

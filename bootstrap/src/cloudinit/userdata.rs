@@ -84,7 +84,7 @@ fn node_script(spec: &ClusterSpec, plan: &Plan, a: &NodeArtifacts) -> String {
          modprobe br_netfilter\n\
          sysctl --system\n\
          apt-get update\n\
-         apt-get install -y apt-transport-https ca-certificates curl gpg containerd\n\
+         apt-get install -y apt-transport-https ca-certificates curl gpg containerd conntrack socat\n\
          mkdir -p /etc/containerd\n\
          containerd config default > /etc/containerd/config.toml\n\
          sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml\n\
