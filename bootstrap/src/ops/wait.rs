@@ -75,12 +75,18 @@ pub async fn guest_ips(
                 }
             ));
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        pause(Duration::from_secs(2), started, timeout).await;
     };
     for s in &sessions {
         s.logout().await;
     }
     result
+}
+
+/// Sleeps `interval`, but not much past the deadline (a short timeout is not rounded up).
+async fn pause(interval: Duration, started: Instant, timeout: Duration) {
+    let left = timeout.saturating_sub(started.elapsed()) + Duration::from_millis(50);
+    tokio::time::sleep(interval.min(left)).await;
 }
 
 /// An HTTPS client trusting only the cluster CA, authenticating as bootstrap-admin.
@@ -147,7 +153,7 @@ pub async fn api_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> anyh
             tracing::info!("waiting for the API at {url} ({last_err})");
             next_log = Instant::now() + Duration::from_secs(30);
         }
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        pause(Duration::from_secs(5), started, timeout).await;
     }
 }
 
@@ -272,7 +278,7 @@ pub async fn nodes_ready(ctx: &Context, endpoint: &str, timeout: Duration) -> an
             want.len(),
             missing.join(", ")
         );
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        pause(Duration::from_secs(10), started, timeout).await;
     }
 }
 

@@ -274,3 +274,12 @@ pub fn decode_guestinfo(v: &str) -> String {
         .expect("guestinfo is gzip");
     s
 }
+
+/// The VMs named lab-* on a simulator, by name.
+pub fn lab_vms(sim: &Sim) -> std::collections::BTreeMap<String, serde_json::Value> {
+    sim.inspect()
+        .into_iter()
+        .filter(|v| v["name"].as_str().is_some_and(|n| n.starts_with("lab-")))
+        .map(|v| (v["name"].as_str().unwrap_or_default().to_string(), v))
+        .collect()
+}
