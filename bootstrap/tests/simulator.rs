@@ -323,7 +323,8 @@ fn an_ova_image_is_imported_once_per_host_with_the_exact_vmdk_bytes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("nfc.log");
     let log_arg = log.to_str().expect("utf-8").to_string();
-    let a = Sim::start(&["-nfc-log", &log_arg]);
+    // 1 MiB/s for a 3 MiB disk: long enough for progress lines and lease keep-alives.
+    let a = Sim::start(&["-nfc-log", &log_arg, "-nfc-rate", "1024"]);
     let lab = lab(&[(&a, Trust::Plain)], |s| {
         s.replace(
             "image: focal-server-cloudimg-amd64.vmdk",
@@ -360,8 +361,8 @@ fn an_ova_image_is_imported_once_per_host_with_the_exact_vmdk_bytes() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("uploading base disk") || stderr.contains("uploaded base disk: 3 MiB"),
-        "{stderr}"
+        stderr.contains("uploading base disk: ") && stderr.contains("of 3 MiB"),
+        "progress is reported: {stderr}"
     );
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
         .expect("nfc log")

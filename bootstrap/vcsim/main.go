@@ -24,6 +24,7 @@
 //	-fault-file F     the same, only for the VM names listed in F, and only while F exists
 //	-nfc-log F        record each NFC upload (size, sha256, content type) in F, since the
 //	                  simulator itself discards what is uploaded
+//	-nfc-rate K       with -nfc-log, read uploads at K KiB/s (to see progress reporting)
 //	-guest-ip         a guest-agent double: once a VM is powered on, its planned address (read
 //	                  from guestinfo.metadata) is reported as guest.ipAddress, as VMware Tools would
 package main
@@ -109,6 +110,7 @@ func serve(args []string) error {
 	licence := fs.String("licence", "eval", "licence edition to report: eval or free")
 	restrict := fs.Bool("restrict-writes", false, "fail write methods with RestrictedVersion")
 	failCreate := fs.Bool("fail-create-vm", false, "make CreateVM_Task fail inside the task")
+	nfcRate := fs.Int("nfc-rate", 0, "with -nfc-log: accept uploads at most this many KiB/s (a slow link)")
 	nfcLog := fs.String("nfc-log", "", "append one JSON line per NFC upload (path, method, content type, size, sha256) to this file")
 	faultFile := fs.String("fault-file", "", "while this file exists, CreateVM_Task fails for the VM names it lists (one per line)")
 	guestIP := fs.Bool("guest-ip", false, "report planned IPs of powered-on VMs as guest IPs")
@@ -150,7 +152,11 @@ func serve(args []string) error {
 		if *nfcLog != "" && strings.HasPrefix(r.URL.Path, "/nfc/") && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
 			// The simulator discards upload bodies; record what arrived so tests can check it.
 			h := sha256.New()
-			n, err := io.Copy(h, r.Body)
+			var src io.Reader = r.Body
+			if *nfcRate > 0 {
+				src = &slowReader{r: r.Body, perSecond: *nfcRate * 1024, start: time.Now()}
+			}
+			n, err := io.Copy(h, src)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
@@ -229,6 +235,27 @@ func serve(args []string) error {
 	case <-stdinClosed:
 	}
 	return nil
+}
+
+// slowReader limits reads to perSecond bytes per second on average.
+type slowReader struct {
+	r         io.Reader
+	perSecond int
+	start     time.Time
+	n         int
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if len(p) > s.perSecond/10 {
+		p = p[:s.perSecond/10]
+	}
+	due := s.start.Add(time.Duration(float64(s.n) / float64(s.perSecond) * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		time.Sleep(wait)
+	}
+	n, err := s.r.Read(p)
+	s.n += n
+	return n, err
 }
 
 // selfSigned makes a P-256 leaf certificate for 127.0.0.1/localhost, like a host's own

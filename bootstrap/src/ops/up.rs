@@ -289,15 +289,22 @@ async fn upload(
     let started = Instant::now();
     let send = req.send();
     tokio::pin!(send);
+    // The lease needs HttpNfcLeaseProgress at least every few minutes (govmomi: every 2 s);
+    // the log gets a line per 10 % or every 15 s, whichever comes first.
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     tick.tick().await;
+    let (mut logged_pct, mut logged_at) = (0u8, Instant::now());
     let resp = loop {
         tokio::select! {
             r = &mut send => break r,
             _ = tick.tick() => {
                 let done = sent.load(Ordering::Relaxed);
                 let pct = u8::try_from(done.saturating_mul(100) / img.size.max(1)).unwrap_or(100).min(99);
-                tracing::info!(host = %s.name, "uploading base disk: {pct}% ({} of {} MiB)", done >> 20, img.size >> 20);
+                if pct >= logged_pct.saturating_add(10) || logged_at.elapsed() >= Duration::from_secs(15) {
+                    let rate = (done as f64) / started.elapsed().as_secs_f64().max(0.001) / 1_048_576.0;
+                    tracing::info!(host = %s.name, "uploading base disk: {pct}% ({} of {} MiB, {rate:.1} MiB/s)", done >> 20, img.size >> 20);
+                    (logged_pct, logged_at) = (pct, Instant::now());
+                }
                 if let Err(e) = s.vim.lease_progress(lease, pct).await {
                     tracing::warn!(host = %s.name, error = %e, "lease progress update failed");
                 }
