@@ -153,6 +153,7 @@ fn unknown_datastore_and_port_group_are_all_listed_before_anything_is_created() 
 fn a_foreign_vm_with_a_planned_name_blocks_up_and_is_never_removed() {
     let a = Sim::start(&[]);
     a.create_foreign("lab-cp-1");
+    a.create_foreign("lab-base-focal");
     let lab = lab(&[(&a, Trust::Plain)], |s| s);
     let spec = lab.spec.to_str().expect("utf-8 path");
     let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
@@ -164,9 +165,15 @@ fn a_foreign_vm_with_a_planned_name_blocks_up_and_is_never_removed() {
         ),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(
+            "esxi-a: a VM named lab-base-focal (the base image holder) exists and is not owned"
+        ),
+        "{stderr}"
+    );
     assert_eq!(
         lab_vms(&a).keys().collect::<Vec<_>>(),
-        vec!["lab-cp-1"],
+        vec!["lab-base-focal", "lab-cp-1"],
         "something was created"
     );
     let out = bootstrap(&["down", "-f", spec, "--yes"]);

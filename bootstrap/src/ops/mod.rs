@@ -79,6 +79,17 @@ pub async fn host_problems(
         }
         let vms = s.vms().await?;
         for v in &vms {
+            if v.name == plan.image_vm_name
+                && !v
+                    .owner
+                    .as_ref()
+                    .is_some_and(|o| o.cluster == plan.cluster && o.role == "image")
+            {
+                problems.push(format!(
+                    "{}: a VM named {} (the base image holder) exists and is not owned by bootstrap cluster {} (rename or remove it)",
+                    s.name, v.name, plan.cluster
+                ));
+            }
             let Some(planned) = plan.vms.iter().find(|p| p.name == v.name) else {
                 continue;
             };
