@@ -397,3 +397,76 @@ fn an_ova_image_is_imported_once_per_host_with_the_exact_vmdk_bytes() {
         60 << 20
     );
 }
+
+#[test]
+fn guestinfo_in_the_vms_is_read_by_cloud_inits_own_vmware_datasource() {
+    // Debian's cloud-init lives in the system interpreter.
+    let python = std::path::Path::new("/usr/bin/python3");
+    assert!(
+        python.is_file(),
+        "/usr/bin/python3 missing: {}",
+        common::SETUP_HINT
+    );
+    let cloud_init = common::require_tool("cloud-init");
+    let a = Sim::start(&[]);
+    let lab = lab(&[(&a, Trust::Plain)], |s| s);
+    let spec = lab.spec.to_str().expect("utf-8 path");
+    let out = bootstrap(&["up", "-f", spec, "--wait", "none"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let probe = common::workspace_root().join("bootstrap/tests/tools/vmware_datasource.py");
+    for (name, _, ip, ..) in PLANNED {
+        let vm = a.vm(name).unwrap_or_else(|| panic!("{name} missing"));
+        let ec = &vm["extra_config"];
+        let mut cmd = std::process::Command::new(python);
+        cmd.arg(&probe).env("VMX_GUESTINFO", "1");
+        for (key, var) in [
+            ("guestinfo.metadata", "VMX_GUESTINFO_METADATA"),
+            (
+                "guestinfo.metadata.encoding",
+                "VMX_GUESTINFO_METADATA_ENCODING",
+            ),
+            ("guestinfo.userdata", "VMX_GUESTINFO_USERDATA"),
+            (
+                "guestinfo.userdata.encoding",
+                "VMX_GUESTINFO_USERDATA_ENCODING",
+            ),
+        ] {
+            cmd.env(
+                var,
+                ec[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name}: no {key}")),
+            );
+        }
+        let o = cmd.output().expect("run the datasource probe");
+        assert!(
+            o.status.success(),
+            "{name}: cloud-init could not read the guestinfo: {:?}",
+            text(&o)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("probe JSON");
+        assert_eq!(v["metadata"]["instance-id"], name);
+        assert_eq!(v["metadata"]["local-hostname"], name);
+        assert_eq!(v["metadata"]["redact"], serde_json::json!(["userdata"]));
+        let netplan = v["netplan"].as_str().expect("netplan");
+        let mac = vm["nics"][0]["mac"].as_str().expect("mac");
+        assert!(netplan.contains(&format!("{ip}/24")), "{name}: {netplan}");
+        assert!(
+            netplan.contains(&format!("macaddress: {mac}")),
+            "{name}: {netplan}"
+        );
+        assert!(
+            netplan.contains("set-name: ens192") && netplan.contains("via: 192.168.10.1"),
+            "{name}: {netplan}"
+        );
+        // The user-data cloud-init decoded from the VM passes its schema check.
+        let ud = lab.dir.path().join(format!("{name}.user-data"));
+        std::fs::write(&ud, v["userdata"].as_str().expect("userdata")).expect("write");
+        let o = std::process::Command::new(&cloud_init)
+            .args(["schema", "--config-file"])
+            .arg(&ud)
+            .output()
+            .expect("cloud-init schema");
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+    }
+}
