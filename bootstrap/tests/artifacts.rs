@@ -382,3 +382,38 @@ fn help_teaches() {
     let o = bootstrap(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn node_script_passes_bash_n_and_shellcheck() {
+    let shellcheck = require_tool("shellcheck");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = render(dir.path());
+    let mut checked = 0;
+    for node in node_dirs(&out) {
+        let ud = std::fs::read_to_string(node.join("user-data")).expect("user-data");
+        let v: serde_json::Value = serde_saphyr::from_str(&ud).expect("user-data is YAML");
+        let Some(script) = v["write_files"]
+            .as_array()
+            .expect("write_files")
+            .iter()
+            .find(|f| f["path"] == "/usr/local/sbin/bootstrap-node.sh")
+        else {
+            continue;
+        };
+        let path = node.join("bootstrap-node.sh");
+        std::fs::write(&path, script["content"].as_str().expect("content")).expect("write");
+        let o = Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .output()
+            .expect("bash -n");
+        assert!(o.status.success(), "{}: {:?}", path.display(), text(&o));
+        let o = Command::new(&shellcheck)
+            .arg(&path)
+            .output()
+            .expect("shellcheck");
+        assert!(o.status.success(), "{}: {}", path.display(), text(&o).0);
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "every Kubernetes node has the script");
+}

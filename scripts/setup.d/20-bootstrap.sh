@@ -5,8 +5,9 @@
 #   haproxy, keepalived                          : `haproxy -c` / `keepalived -t` on generated LB configs
 #   iproute2                                     : a network namespace with the planned NIC for `keepalived -t`
 #   openssl, python3                             : discovery-hash cross-check; the Kubernetes API test double
+#   shellcheck                                   : the node script the user-data installs
 set -euo pipefail
-pkgs=(golang-go golang-github-vmware-govmomi-dev cloud-init haproxy keepalived iproute2 openssl python3)
+pkgs=(golang-go golang-github-vmware-govmomi-dev cloud-init haproxy keepalived iproute2 openssl python3 shellcheck)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

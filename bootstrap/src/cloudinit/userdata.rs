@@ -89,7 +89,7 @@ fn node_script(spec: &ClusterSpec, plan: &Plan, a: &NodeArtifacts) -> String {
          containerd config default > /etc/containerd/config.toml\n\
          sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml\n\
          systemctl restart containerd\n\
-         mkdir -p -m 755 /etc/apt/keyrings\n\
+         install -d -m 0755 /etc/apt/keyrings\n\
          curl -fsSL '{repo}Release.key' | gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg\n\
          echo 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] {repo} /' > /etc/apt/sources.list.d/kubernetes.list\n\
          apt-get update\n\
