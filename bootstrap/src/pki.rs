@@ -24,16 +24,22 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
     #[error("certificate generation failed: {0}")]
-    Rcgen(#[from] rcgen::Error),
+    Rcgen(String),
     #[error("random number generator failed")]
     Random,
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+}
+
+impl From<rcgen::Error> for PkiError {
+    fn from(e: rcgen::Error) -> Self {
+        PkiError::Rcgen(e.to_string())
+    }
 }
 
 /// A certificate and its private key, both PEM.
@@ -200,7 +206,7 @@ impl ClusterSecrets {
     fn load(dir: &Path) -> Result<ClusterSecrets, PkiError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|source| PkiError::Io { path, source })
+            std::fs::read_to_string(&path).map_err(|error| PkiError::Io { path, error })
         };
         let token_path = dir.join("bootstrap-token");
         let token_text = read("bootstrap-token")?;
@@ -318,9 +324,9 @@ fn random_token() -> Result<BootstrapToken, PkiError> {
 /// Creates `dir` (and parents) and restricts it to its owner (0700).
 pub fn private_dir(dir: &Path) -> Result<(), PkiError> {
     use std::os::unix::fs::PermissionsExt;
-    let io = |source| PkiError::Io {
+    let io = |error| PkiError::Io {
         path: dir.to_owned(),
-        source,
+        error,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
@@ -329,9 +335,9 @@ pub fn private_dir(dir: &Path) -> Result<(), PkiError> {
 /// Writes a file, creating parent folders; secrets get mode 0600.
 pub fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), PkiError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io = |source| PkiError::Io {
+    let io = |error| PkiError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;

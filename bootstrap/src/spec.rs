@@ -14,10 +14,10 @@ use serde::Deserialize;
 /// Errors reading or validating a cluster spec.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
@@ -295,9 +295,9 @@ impl std::fmt::Display for KubeVersion {
 impl ClusterSpec {
     /// Reads and parses `path`; relative image paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<ClusterSpec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| SpecError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let mut spec = ClusterSpec::parse(&text).map_err(|message| SpecError::Parse {
             path: path.to_owned(),

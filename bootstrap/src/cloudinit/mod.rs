@@ -17,11 +17,23 @@ use crate::spec::ClusterSpec;
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("YAML serialisation failed: {0}")]
-    Yaml(#[from] serde_saphyr::ser::Error),
-    #[error("PKI: {0}")]
+    Yaml(String),
+    #[error(transparent)]
     Pki(#[from] crate::pki::PkiError),
     #[error("compression failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(String),
+}
+
+impl From<serde_saphyr::ser::Error> for RenderError {
+    fn from(e: serde_saphyr::ser::Error) -> Self {
+        RenderError::Yaml(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for RenderError {
+    fn from(e: std::io::Error) -> Self {
+        RenderError::Io(e.to_string())
+    }
 }
 
 /// Everything a node needs at first boot.

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
@@ -34,9 +34,9 @@ const FLAG_COMPRESSED: u32 = 1 << 16;
 
 impl ImageSource {
     pub fn open(path: &Path) -> Result<ImageSource, ImageError> {
-        let io = |source| ImageError::Io {
+        let io = |error| ImageError::Io {
             path: path.to_owned(),
-            source,
+            error,
         };
         let fmt = |message: String| ImageError::Format {
             path: path.to_owned(),
