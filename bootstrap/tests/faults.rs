@@ -30,6 +30,10 @@ fn a_failed_task_is_reported_and_the_next_up_continues() {
         "the task's fault type is named: {stderr}"
     );
     assert!(
+        stderr.contains("lab-cp-2-injected-missing-flat.vmdk)"),
+        "the missing file is named: {stderr}"
+    );
+    assert!(
         stderr.contains("run `bootstrap up` again to resume"),
         "{stderr}"
     );

@@ -266,22 +266,7 @@ impl Vim {
                         .and_then(|e| e.child("fault"))
                         .and_then(|f| f.xsi_type.clone())
                         .unwrap_or_else(|| "UnknownFault".into());
-                    let message = err
-                        .and_then(|e| e.child_text("localizedMessage"))
-                        .filter(|m| !m.is_empty())
-                        .map(str::to_string)
-                        .or_else(|| {
-                            // No text: show the fault's own fields (e.g. invalidProperty).
-                            let f = err?.child("fault")?;
-                            let fields: Vec<String> = f
-                                .children
-                                .iter()
-                                .filter(|c| c.children.is_empty() && !c.text.trim().is_empty())
-                                .map(|c| format!("{}={}", c.name, c.text.trim()))
-                                .collect();
-                            (!fields.is_empty()).then(|| fields.join(", "))
-                        })
-                        .unwrap_or_else(|| "(no message)".into());
+                    let message = task_error_message(err);
                     if fault == "RestrictedVersion" {
                         return Err(VimError::Restricted {
                             host: self.host().into(),
@@ -612,6 +597,31 @@ impl Vim {
     }
 }
 
+/// A task's LocalizedMethodFault as text: the localized message plus the fault's own fields
+/// (e.g. `file=[ds] x.vmdk`), which name the object when the message does not.
+fn task_error_message(err: Option<&Element>) -> String {
+    let text = err
+        .and_then(|e| e.child_text("localizedMessage"))
+        .filter(|m| !m.is_empty())
+        .map(str::to_string);
+    let fields: Vec<String> = err
+        .and_then(|e| e.child("fault"))
+        .map(|f| {
+            f.children
+                .iter()
+                .filter(|c| c.children.is_empty() && !c.text.trim().is_empty())
+                .map(|c| format!("{}={}", c.name, c.text.trim()))
+                .collect()
+        })
+        .unwrap_or_default();
+    match (text, fields.is_empty()) {
+        (Some(t), true) => t,
+        (Some(t), false) => format!("{t} ({})", fields.join(", ")),
+        (None, false) => fields.join(", "),
+        (None, true) => "(no message)".into(),
+    }
+}
+
 /// A file the import spec expects to be uploaded.
 #[derive(Debug, Clone)]
 pub struct FileItem {
@@ -660,6 +670,17 @@ pub fn extra_config_xml(entries: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_errors_name_the_object() {
+        let doc = r#"<error xmlns:x="http://www.w3.org/2001/XMLSchema-instance"><fault x:type="FileNotFound"><file>[LocalDS_0] a/a.vmdk</file></fault><localizedMessage>*types.FileNotFound</localizedMessage></error>"#;
+        let e = super::super::xml::parse(doc).unwrap();
+        assert_eq!(
+            task_error_message(Some(&e)),
+            "*types.FileNotFound (file=[LocalDS_0] a/a.vmdk)"
+        );
+        assert_eq!(task_error_message(None), "(no message)");
+    }
 
     #[test]
     fn free_licence_detection() {
