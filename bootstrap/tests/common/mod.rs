@@ -166,9 +166,15 @@ impl Sim {
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        // Closing stdin ends the launcher; kill it in case it is stuck.
+        // Closing stdin ends the launcher, which then removes its temporary datastore folder;
+        // kill it only if it has not exited within 5 s.
         drop(self.child.stdin.take());
-        std::thread::sleep(Duration::from_millis(50));
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
