@@ -168,7 +168,7 @@ impl TcpRule {
     pub fn expr(&self) -> &Expr<TcpMatcher> {
         &self.expr
     }
-    /// `HostSNI` values, lower-cased, left to right, negation ignored (`ParseHostSNI`).
+    /// `HostSNI` values, lower-cased, left to right, negated ones left out (`ParseHostSNI`).
     pub fn host_sni_domains(&self) -> &[String] {
         &self.domains
     }
@@ -255,9 +255,13 @@ fn leaf_values(t: &predicate::Tree, matcher_name: &str) -> Vec<String> {
                 stack.push(*l);
             }
             predicate::TNode::Leaf {
-                matcher, values, ..
+                matcher,
+                values,
+                not,
             } => {
-                if *matcher == matcher_name {
+                // Traefik 3.7.15 ignores negated matchers here (observed: a plain-TCP router
+                // with `!HostSNI(`a`)` is enabled, `!!HostSNI(`a`)` is not).
+                if *matcher == matcher_name && !*not {
                     out.extend(values.iter().map(|v| expr::text(v).to_lowercase()));
                 }
             }
