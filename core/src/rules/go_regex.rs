@@ -733,7 +733,7 @@ impl<'a> Parser<'a> {
                             t = &t[1..];
                         }
                         Some((min, max, after)) => {
-                            if min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max) {
+                            if !(0..=1000).contains(&min) || max > 1000 || (max >= 0 && min > max) {
                                 return Err(err(
                                     E_INVALID_REPEAT_SIZE,
                                     &before[..before.len() - after.len()],
@@ -760,7 +760,10 @@ impl<'a> Parser<'a> {
         if self.frames.len() != 1 {
             return Err(err(E_MISSING_PAREN, self.whole));
         }
-        let mut root = self.frames.pop().ok_or_else(|| err(E_MISSING_PAREN, self.whole))?;
+        let mut root = self
+            .frames
+            .pop()
+            .ok_or_else(|| err(E_MISSING_PAREN, self.whole))?;
         let node = finish_alt(&mut root);
         self.check_height(height(&node))?;
         Ok(node)
@@ -1055,11 +1058,13 @@ impl<'a> Parser<'a> {
         let mut first = true;
         while t.is_empty() || t.as_bytes()[0] != b']' || first {
             first = false;
-            if t.len() > 2 && t.as_bytes()[0] == b'[' && t.as_bytes()[1] == b':' {
-                if let Some(nt) = self.parse_named_class(t, &mut class)? {
-                    t = nt;
-                    continue;
-                }
+            if t.len() > 2
+                && t.as_bytes()[0] == b'['
+                && t.as_bytes()[1] == b':'
+                && let Some(nt) = self.parse_named_class(t, &mut class)?
+            {
+                t = nt;
+                continue;
             }
             if let Some(nt) = self.parse_unicode_class(t, &mut class)? {
                 t = nt;
@@ -1131,7 +1136,12 @@ fn parse_escape(s: &str) -> Result<(u32, &str), GoRegexError> {
     let (c, mut t) = next_rune(t);
     let fail = |t: &str| err(E_INVALID_ESCAPE, &s[..s.len() - t.len()]);
     match c {
-        '1'..='7' if !t.as_bytes().first().is_some_and(|b| (b'0'..=b'7').contains(b)) => {
+        '1'..='7'
+            if !t
+                .as_bytes()
+                .first()
+                .is_some_and(|b| (b'0'..=b'7').contains(b)) =>
+        {
             Err(fail(t))
         }
         '0'..='7' => {
@@ -1240,7 +1250,10 @@ fn parse_int(s: &str) -> Option<(i64, &str)> {
     if b.len() >= 2 && b[0] == b'0' && b[1].is_ascii_digit() {
         return None;
     }
-    let end = b.iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
     let mut n: i64 = 0;
     for &d in &b[..end] {
         if n >= 100_000_000 {
@@ -1396,15 +1409,27 @@ mod tests {
         // Each expectation below was observed in real Traefik 3.7.15 (Go 1.26.9) through a
         // PathRegexp router's error text.
         let cases: &[(&str, &str)] = &[
-            (r"\p{Old_Italic}", "error parsing regexp: invalid character class range: `\\p{Old_Italic}`"),
-            (r"\p{Grek}", "error parsing regexp: invalid character class range: `\\p{Grek}`"),
+            (
+                r"\p{Old_Italic}",
+                "error parsing regexp: invalid character class range: `\\p{Old_Italic}`",
+            ),
+            (
+                r"\p{Grek}",
+                "error parsing regexp: invalid character class range: `\\p{Grek}`",
+            ),
             (r"\p{Cn}", "ok"),
             (r"\p{Kawi}", "ok"),
-            (r"\p{Garay}", "error parsing regexp: invalid character class range: `\\p{Garay}`"),
+            (
+                r"\p{Garay}",
+                "error parsing regexp: invalid character class range: `\\p{Garay}`",
+            ),
             (r"\p{Cased_Letter}", "ok"),
             (r"\p{LC}", "ok"),
             (r"\p{lc}", "ok"),
-            (r"\p{L&}", "error parsing regexp: invalid character class range: `\\p{L&}`"),
+            (
+                r"\p{L&}",
+                "error parsing regexp: invalid character class range: `\\p{L&}`",
+            ),
             (r"\p{ascii}", "ok"),
             (r"\p{Assigned}", "ok"),
             (r"\p{any}", "ok"),
@@ -1412,75 +1437,189 @@ mod tests {
             (r"\p{^Greek}", "ok"),
             (r"\p{Digit}", "ok"),
             (r"\p{cntrl}", "ok"),
-            (r"\p{Alphabetic}", "error parsing regexp: invalid character class range: `\\p{Alphabetic}`"),
-            (r"\p{Greek", "error parsing regexp: invalid character class range: `\\p{Greek`"),
-            (r"\p{}", "error parsing regexp: invalid character class range: `\\p{}`"),
-            (r"\p", "error parsing regexp: invalid character class range: `\\p`"),
+            (
+                r"\p{Alphabetic}",
+                "error parsing regexp: invalid character class range: `\\p{Alphabetic}`",
+            ),
+            (
+                r"\p{Greek",
+                "error parsing regexp: invalid character class range: `\\p{Greek`",
+            ),
+            (
+                r"\p{}",
+                "error parsing regexp: invalid character class range: `\\p{}`",
+            ),
+            (
+                r"\p",
+                "error parsing regexp: invalid character class range: `\\p`",
+            ),
             (r"(?<n>a)", "ok"),
-            (r"(?<=a)", "error parsing regexp: invalid named capture: `(?<=a)`"),
-            (r"(?<n", "error parsing regexp: invalid named capture: `(?<n`"),
+            (
+                r"(?<=a)",
+                "error parsing regexp: invalid named capture: `(?<=a)`",
+            ),
+            (
+                r"(?<n",
+                "error parsing regexp: invalid named capture: `(?<n`",
+            ),
             (r"(?P<n>a)(?P<n>b)", "ok"),
-            (r"(?P=n)", "error parsing regexp: invalid or unsupported Perl syntax: `(?P`"),
-            (r"(?x)a", "error parsing regexp: invalid or unsupported Perl syntax: `(?x`"),
+            (
+                r"(?P=n)",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?P`",
+            ),
+            (
+                r"(?x)a",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?x`",
+            ),
             (r"\<", "ok"),
-            (r"\Z", "error parsing regexp: invalid escape sequence: `\\Z`"),
+            (
+                r"\Z",
+                "error parsing regexp: invalid escape sequence: `\\Z`",
+            ),
             (r"\z", "ok"),
-            (r"a{1001}", "error parsing regexp: invalid repeat count: `{1001}`"),
+            (
+                r"a{1001}",
+                "error parsing regexp: invalid repeat count: `{1001}`",
+            ),
             (r"a{1000}", "ok"),
-            (r"(a{100}){100}", "error parsing regexp: invalid repeat count: `{100}`"),
-            (r"(a{2}){501}", "error parsing regexp: invalid repeat count: `{501}`"),
-            (r"a**", "error parsing regexp: invalid nested repetition operator: `**`"),
+            (
+                r"(a{100}){100}",
+                "error parsing regexp: invalid repeat count: `{100}`",
+            ),
+            (
+                r"(a{2}){501}",
+                "error parsing regexp: invalid repeat count: `{501}`",
+            ),
+            (
+                r"a**",
+                "error parsing regexp: invalid nested repetition operator: `**`",
+            ),
             (r"a*?", "ok"),
-            (r"a++", "error parsing regexp: invalid nested repetition operator: `++`"),
+            (
+                r"a++",
+                "error parsing regexp: invalid nested repetition operator: `++`",
+            ),
             (r"\Q*\E+", "ok"),
-            (r"[[:foo:]]", "error parsing regexp: invalid character class range: `[:foo:]`"),
-            (r"[z-a]", "error parsing regexp: invalid character class range: `z-a`"),
+            (
+                r"[[:foo:]]",
+                "error parsing regexp: invalid character class range: `[:foo:]`",
+            ),
+            (
+                r"[z-a]",
+                "error parsing regexp: invalid character class range: `z-a`",
+            ),
             (r"(", "error parsing regexp: missing closing ): `(`"),
             (r")", "error parsing regexp: unexpected ): `)`"),
             (r"[a", "error parsing regexp: missing closing ]: `[a`"),
-            (r"\8", "error parsing regexp: invalid escape sequence: `\\8`"),
-            (r"\1", "error parsing regexp: invalid escape sequence: `\\1`"),
+            (
+                r"\8",
+                "error parsing regexp: invalid escape sequence: `\\8`",
+            ),
+            (
+                r"\1",
+                "error parsing regexp: invalid escape sequence: `\\1`",
+            ),
             (r"\0", "ok"),
-            (r"\x{110000}", "error parsing regexp: invalid escape sequence: `\\x{110000`"),
+            (
+                r"\x{110000}",
+                "error parsing regexp: invalid escape sequence: `\\x{110000`",
+            ),
             (r"\x{10FFFF}", "ok"),
-            (r"\C", "error parsing regexp: invalid escape sequence: `\\C`"),
+            (
+                r"\C",
+                "error parsing regexp: invalid escape sequence: `\\C`",
+            ),
             (r"[\d-z]", "ok"),
-            (r"x{2}{3}", "error parsing regexp: invalid nested repetition operator: `{2}{3}`"),
+            (
+                r"x{2}{3}",
+                "error parsing regexp: invalid nested repetition operator: `{2}{3}`",
+            ),
             (r"(?i)(?-i)", "ok"),
-            (r"(?-)", "error parsing regexp: invalid or unsupported Perl syntax: `(?-)`"),
-            (r"(?i-)", "error parsing regexp: invalid or unsupported Perl syntax: `(?i-)`"),
+            (
+                r"(?-)",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?-)`",
+            ),
+            (
+                r"(?i-)",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?i-)`",
+            ),
             (r"(?:", "error parsing regexp: missing closing ): `(?:`"),
-            (r"(?", "error parsing regexp: invalid or unsupported Perl syntax: `(?`"),
+            (
+                r"(?",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?`",
+            ),
             (r"\\", "ok"),
-            ("\\", "error parsing regexp: trailing backslash at end of expression: ``"),
+            (
+                "\\",
+                "error parsing regexp: trailing backslash at end of expression: ``",
+            ),
             (r"[]a]", "ok"),
             (r"[^]a]", "ok"),
             (r"[a-]", "ok"),
             (r"[]", "error parsing regexp: missing closing ]: `[]`"),
             (r"a{,5}", "ok"),
-            (r"a{2,1}", "error parsing regexp: invalid repeat count: `{2,1}`"),
+            (
+                r"a{2,1}",
+                "error parsing regexp: invalid repeat count: `{2,1}`",
+            ),
             (r"{", "ok"),
             (r"a{", "ok"),
-            (r"(?P<>a)", "error parsing regexp: invalid named capture: `(?P<>`"),
-            (r"(?P<a-b>x)", "error parsing regexp: invalid named capture: `(?P<a-b>`"),
-            (r"(?P<é>x)", "error parsing regexp: invalid named capture: `(?P<é>`"),
-            (r"[\b]", "error parsing regexp: invalid escape sequence: `\\b`"),
-            (r"\e", "error parsing regexp: invalid escape sequence: `\\e`"),
-            (r"\cA", "error parsing regexp: invalid escape sequence: `\\c`"),
+            (
+                r"(?P<>a)",
+                "error parsing regexp: invalid named capture: `(?P<>`",
+            ),
+            (
+                r"(?P<a-b>x)",
+                "error parsing regexp: invalid named capture: `(?P<a-b>`",
+            ),
+            (
+                r"(?P<é>x)",
+                "error parsing regexp: invalid named capture: `(?P<é>`",
+            ),
+            (
+                r"[\b]",
+                "error parsing regexp: invalid escape sequence: `\\b`",
+            ),
+            (
+                r"\e",
+                "error parsing regexp: invalid escape sequence: `\\e`",
+            ),
+            (
+                r"\cA",
+                "error parsing regexp: invalid escape sequence: `\\c`",
+            ),
             (r"\_", "ok"),
-            (r"[a-\d]", "error parsing regexp: invalid escape sequence: `\\d`"),
-            (r"a|*", "error parsing regexp: missing argument to repetition operator: `*`"),
+            (
+                r"[a-\d]",
+                "error parsing regexp: invalid escape sequence: `\\d`",
+            ),
+            (
+                r"a|*",
+                "error parsing regexp: missing argument to repetition operator: `*`",
+            ),
             (r"(|a)", "ok"),
             (r"()+", "ok"),
             (r"^*", "ok"),
             (r"\b*", "ok"),
-            (r"[\Q]\E]", "error parsing regexp: invalid escape sequence: `\\Q`"),
-            (r"(?i", "error parsing regexp: invalid or unsupported Perl syntax: `(?i`"),
+            (
+                r"[\Q]\E]",
+                "error parsing regexp: invalid escape sequence: `\\Q`",
+            ),
+            (
+                r"(?i",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?i`",
+            ),
             (r"\Qab", "ok"),
-            (r"a{1000}{1}", "error parsing regexp: invalid nested repetition operator: `{1000}{1}`"),
+            (
+                r"a{1000}{1}",
+                "error parsing regexp: invalid nested repetition operator: `{1000}{1}`",
+            ),
             (r"(a{1000}){1}", "ok"),
             (r"((a{10}){10}){10}", "ok"),
-            (r"((a{10}){10}){11}", "error parsing regexp: invalid repeat count: `{11}`"),
+            (
+                r"((a{10}){10}){11}",
+                "error parsing regexp: invalid repeat count: `{11}`",
+            ),
         ];
         for (p, want) in cases {
             assert_eq!(e(p), *want, "pattern {p:?}");
@@ -1515,6 +1654,9 @@ mod tests {
         let never = GoRegex::compile(r"\x{D800}").unwrap();
         assert!(!never.is_match("x"));
         let pc = GoRegex::compile(r"^\pC$").unwrap();
-        assert!(!pc.is_match("\u{0378}"), "Go's C excludes unassigned code points");
+        assert!(
+            !pc.is_match("\u{0378}"),
+            "Go's C excludes unassigned code points"
+        );
     }
 }

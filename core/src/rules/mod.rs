@@ -233,7 +233,11 @@ pub fn parse_http_rule(rule: &str, syntax: RuleSyntax) -> Result<HttpRule, RuleE
 /// to the router (`invalid rule R, error: error while parsing rule R: <parse error>`).
 pub fn http_tls_domains(rule: &str) -> Result<Vec<String>, String> {
     let mut names: Vec<&'static str> = HTTP_V3_MATCHERS.to_vec();
-    names.extend(HTTP_V2_MATCHERS.iter().filter(|n| !HTTP_V3_MATCHERS.contains(n)));
+    names.extend(
+        HTTP_V2_MATCHERS
+            .iter()
+            .filter(|n| !HTTP_V3_MATCHERS.contains(n)),
+    );
     match predicate::parse(rule, &names) {
         Err(e) => Err(format!(
             "invalid rule {rule}, error: error while parsing rule {rule}: {e}"
@@ -310,7 +314,11 @@ fn tcp_build_stage(
         Ok(Parsed::Tree(t)) => t,
         Ok(Parsed::NotATree) => {
             let inner = format!("error while parsing rule {rule}");
-            return Err(RuleError::new(RuleErrorKind::NotARule, inner.clone(), inner));
+            return Err(RuleError::new(
+                RuleErrorKind::NotARule,
+                inner.clone(),
+                inner,
+            ));
         }
         Err(e) => {
             let msg = format!("error while parsing rule {rule}: {e}");
