@@ -115,3 +115,63 @@ fn diff_file() {
     }
     println!("{bad} of {} differ", cases.len());
 }
+
+/// `testdata/traefik_matching.json`: rules × requests and which of them real Traefik 3.7.15
+/// routed (each rule alone on its own entrypoint, HTTP 418 from `noop@internal` = matched),
+/// produced by `testdata/probe_matching.py` from `testdata/matching_cases.py`.
+#[test]
+fn matching_agrees_with_real_traefik() {
+    let data: Value = serde_json::from_str(include_str!("testdata/traefik_matching.json"))
+        .expect("matching corpus is JSON");
+    let requests: Vec<HttpRequest> = data["requests"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|q| HttpRequest {
+                    method: q["method"].as_str().unwrap_or("").into(),
+                    host: q["host"].as_str().unwrap_or("").into(),
+                    path: q["path"].as_str().unwrap_or("").into(),
+                    query: q["query"].as_str().unwrap_or("").into(),
+                    headers: q["headers"]
+                        .as_array()
+                        .map(|h| {
+                            h.iter()
+                                .map(|kv| {
+                                    (
+                                        kv[0].as_str().unwrap_or("").into(),
+                                        kv[1].as_str().unwrap_or("").into(),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    client_ip: "127.0.0.1".parse().ok(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (i, r) in data["rules"].as_array().into_iter().flatten().enumerate() {
+        let text = r["rule"].as_str().unwrap_or("");
+        let syntax = RuleSyntax::from_router_field(r["syntax"].as_str().unwrap_or(""));
+        let rule = parse_http_rule(text, syntax).ok();
+        for (j, req) in requests.iter().enumerate() {
+            let want = data["matches"][i][j].as_bool().unwrap_or(false);
+            checked += 1;
+            // A rejected rule is a disabled router: it matches nothing.
+            if rule.as_ref().is_some_and(|r| r.matches(req)) != want {
+                failures.push(format!(
+                    "{text} ({syntax:?}) on {req:?}: Traefik says {want}"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 1000);
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
