@@ -34,6 +34,7 @@ pub mod http;
 pub mod mux_template;
 pub mod net;
 pub mod predicate;
+pub mod print;
 pub mod tcp;
 
 pub use expr::Expr;
@@ -139,6 +140,10 @@ impl HttpRule {
     pub fn expr(&self) -> &Expr<HttpMatcher> {
         &self.expr
     }
+    /// The rule printed back in v3 syntax (`None` if it uses v2-only matchers).
+    pub fn to_v3_text(&self) -> Option<String> {
+        print::print_expr(&self.expr, &|m: &HttpMatcher| m.to_rule_text())
+    }
     /// Whether Traefik's HTTP muxer would route `req` to this rule.
     pub fn matches(&self, req: &HttpRequest) -> bool {
         let view = http::RequestView::new(req);
@@ -176,6 +181,10 @@ impl TcpRule {
     /// front does not change this, as in Traefik).
     pub fn is_catch_all(&self) -> bool {
         tcp_default_priority(&self.rule) == -1
+    }
+    /// The rule printed back in v3 syntax (`None` if it uses v2-only matchers).
+    pub fn to_v3_text(&self) -> Option<String> {
+        print::print_expr(&self.expr, &|m: &TcpMatcher| m.to_rule_text())
     }
     /// Whether Traefik's TCP muxer would route `conn` to this rule.
     pub fn matches(&self, conn: &TcpConnection) -> bool {
