@@ -36,6 +36,8 @@ pub(crate) struct HttpBuild<'a> {
     pub transports: &'a BTreeSet<String>,
     /// Whether `api@internal` / `dashboard@internal` exist.
     pub api: bool,
+    /// Declared plugins (`None`: unknown, every plugin is accepted).
+    pub plugins: Option<Vec<String>>,
     built: HashMap<String, Handler>,
 }
 
@@ -57,6 +59,7 @@ impl<'a> HttpBuild<'a> {
             middlewares,
             transports,
             api,
+            plugins: None,
             built: HashMap::new(),
         }
     }
@@ -308,6 +311,28 @@ impl<'a> HttpBuild<'a> {
         Ok(())
     }
 
+    /// `findPluginConfig` then the plugin builder's lookup by type.
+    fn check_plugin(&self, cfg: &Middleware) -> Result<(), String> {
+        if cfg.plugin.len() != 1 {
+            return Err(
+                "plugin: invalid configuration: no configuration or too many plugin definition"
+                    .into(),
+            );
+        }
+        let Some(kind) = cfg.plugin.keys().next() else {
+            return Ok(());
+        };
+        if kind.is_empty() {
+            return Err("plugin: missing plugin type".into());
+        }
+        match &self.plugins {
+            Some(known) if !known.contains(kind) => {
+                Err(format!("plugin: unknown plugin type: {kind}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn mw_error(&mut self, name: &str, err: String) -> String {
         if let Some(m) = self.middlewares.get_mut(name) {
             m.state.add_error(err.clone(), true);
@@ -340,12 +365,7 @@ impl<'a> HttpBuild<'a> {
         }
         let mut stack = stack.to_vec();
         stack.push(key);
-        // No plugin builder is known to the validator: `plugin` never counts as a type.
-        let types: Vec<&str> = cfg
-            .type_names()
-            .into_iter()
-            .filter(|t| *t != "plugin")
-            .collect();
+        let types = cfg.type_names();
         if types.len() > 1 {
             return Err(self.mw_error(&name, MULTI_MIDDLEWARE.to_string()));
         }
@@ -359,6 +379,8 @@ impl<'a> HttpBuild<'a> {
         let own = provider_of(&name);
         let result = if let Some(chain) = &cfg.chain {
             self.build_chain(own, &chain.middlewares, &stack)
+        } else if !cfg.plugin.is_empty() {
+            self.check_plugin(&cfg)
         } else if let Some(errors) = &cfg.errors {
             middleware_config::check_code_ranges(&errors.status)
                 .and_then(|()| self.build_service(own, &errors.service, &stack).map(|_| ()))

@@ -26,6 +26,8 @@ pub(crate) struct EntryPoints {
     pub models: BTreeMap<String, EpModel>,
     /// `DefaultRuleSyntax` of the models (empty when `core` is not set).
     pub model_rule_syntax: String,
+    /// Declared plugin names (`None` without a static configuration: any is accepted).
+    pub plugins: Option<Vec<String>>,
 }
 
 /// An entry point's HTTP model (`dynamic.Model` from `entryPointModels`).
@@ -88,6 +90,7 @@ impl EntryPoints {
                 .map(|(n, _)| n.clone())
                 .collect(),
             models,
+            plugins: Some(s.plugins.clone()),
             model_rule_syntax: if set {
                 s.default_rule_syntax.clone()
             } else {
