@@ -3,7 +3,8 @@
 //! `requests.txt`). The replay itself is `tests/corpus/routing/replay.py`: it starts Traefik
 //! on 127.0.0.1 per scenario (each router tags its responses with `X-Router`), sends every
 //! request, asks `syncctl route test` the same question and compares; Traefik is stopped
-//! after each scenario.
+//! after each scenario. Every witness request of the overlap analysis (`syncctl routes
+//! --overlaps`) is sent to Traefik too and must land on the router the analysis claims.
 
 use std::process::Command;
 use sync_tests::{syncctl::syncctl_binary, traefik::traefik_binary};
@@ -45,5 +46,18 @@ fn route_test_names_the_router_traefik_picks() {
         "routing corpus shrank to {requests} requests"
     );
     assert_eq!(agree, requests.to_string(), "disagreements above");
+    // "WITNESSES A/B land on ..."
+    let (w_agree, w_total) = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("WITNESSES "))
+        .and_then(|l| l.split_once(' '))
+        .and_then(|(ratio, _)| ratio.split_once('/'))
+        .expect("replay printed no WITNESSES line");
+    let w_total: usize = w_total.parse().expect("witness count");
+    assert!(
+        w_total >= 10,
+        "only {w_total} overlap witnesses were replayed"
+    );
+    assert_eq!(w_agree, w_total.to_string(), "witness mismatches above");
     assert!(output.status.success(), "replay.py failed");
 }

@@ -89,9 +89,35 @@ def run_scenario(args, scen):
                 nondet = d and d.get("nondeterministic")
                 ok = (tw == sw) or (nondet and tw in nondet)
                 results.append((ok, line, tw, status, sw, nondet))
-            return results
+            return results, replay_witnesses(args, scen, web)
         finally:
             proc.terminate(); proc.wait(timeout=10)
+
+def replay_witnesses(args, scen, port):
+    """Send each witness request of the overlap analysis to Traefik: it must be answered by
+    the router the analysis names. Returns [(ok, description)]."""
+    cmd = [args.syncctl, "routes", "--overlaps", "--format", "json", "--static", os.path.join(scen, "static.yml"),
+           "--files", os.path.join(scen, "files")]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return [(False, f"syncctl routes failed: {out.stderr.strip()}")]
+    checked, skipped = [], []
+    for o in json.loads(out.stdout).get("overlaps", []):
+        w, claimed = o.get("witness"), o.get("answeredBy")
+        if not w or not claimed or o.get("tls"):
+            continue
+        # Requests come from 127.0.0.1: a witness needing another client IP cannot be replayed.
+        if w.get("clientIP") and not w["clientIP"].startswith("127."):
+            skipped.append(o)
+            continue
+        target = w["path"] + (("?" + w["query"]) if w.get("query") else "")
+        headers = [("Host", w["host"])] + [tuple(h) for h in w.get("headers", [])]
+        tw, status = traefik_winner(port, w["method"], "http://" + w["host"] + target, headers)
+        desc = f"{o['kind']} {o['first']} / {o['second']}: {w['method']} {w['host']}{target} -> traefik={tw} ({status}) claimed={claimed}"
+        checked.append((tw == claimed, desc))
+    for o in skipped:
+        print(f"   (witness for {o['first']} / {o['second']} needs client IP {o['witness']['clientIP']}: not replayable from 127.0.0.1)")
+    return checked
 
 def main():
     ap = argparse.ArgumentParser()
@@ -101,8 +127,13 @@ def main():
     args = ap.parse_args()
     names = args.scenarios or sorted(d for d in os.listdir(HERE) if os.path.isdir(os.path.join(HERE, d)))
     total = agree = 0
+    w_total = w_agree = 0
     for n in names:
-        res = run_scenario(args, os.path.join(HERE, n))
+        res, witnesses = run_scenario(args, os.path.join(HERE, n))
+        w_total += len(witnesses); w_agree += sum(1 for ok, _ in witnesses if ok)
+        for ok, desc in witnesses:
+            if not ok:
+                print(f"   WITNESS MISMATCH {desc}")
         a = sum(1 for r in res if r[0])
         total += len(res); agree += a
         routed = sum(1 for r in res if r[2])
@@ -110,8 +141,9 @@ def main():
         for ok, line, tw, status, sw, nondet in res:
             if not ok:
                 print(f"   MISMATCH {line!r}: traefik={tw} ({status}) syncctl={sw} nondet={nondet}")
+    print(f"WITNESSES {w_agree}/{w_total} land on the router the overlap analysis claims")
     print(f"TOTAL {len(names)} scenarios: {agree}/{total} requests agree")
-    sys.exit(0 if agree == total else 1)
+    sys.exit(0 if agree == total and w_agree == w_total else 1)
 
 if __name__ == "__main__":
     main()

@@ -72,6 +72,10 @@ pub struct RoutesArgs {
     /// Only this entry point.
     #[arg(long, value_name = "NAME")]
     entrypoint: Option<String>,
+    /// Also list the overlap and shadow analysis: pairs of routers that can match the same
+    /// request, each with a witness request and the router that answers it.
+    #[arg(long)]
+    overlaps: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RouteFormat::Text, env = "SYNCCTL_FORMAT")]
     format: RouteFormat,
@@ -384,12 +388,21 @@ pub fn routes(args: RoutesArgs) -> Result<ExitCode> {
             },
         );
     }
+    let overlaps: Vec<_> = if args.overlaps {
+        sync_core::routing::overlap::analyze(&table)
+            .into_iter()
+            .filter(|o| args.entrypoint.as_ref().is_none_or(|x| *x == o.entrypoint))
+            .collect()
+    } else {
+        Vec::new()
+    };
     match args.format {
         RouteFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "precedence": table.precedence,
                 "entryPoints": out,
+                "overlaps": overlaps,
             }))?
         ),
         RouteFormat::Text => {
@@ -444,6 +457,24 @@ pub fn routes(args: RoutesArgs) -> Result<ExitCode> {
                             o.push_str(&format!("         at {s}\n"));
                         }
                     }
+                }
+            }
+            if args.overlaps {
+                o.push_str(&format!("\noverlaps ({})\n", overlaps.len()));
+                for ov in &overlaps {
+                    let witness = ov
+                        .witness
+                        .as_ref()
+                        .map(|w| format!(" e.g. {} {}{}", w.method, w.host, w.path))
+                        .unwrap_or_default();
+                    o.push_str(&format!(
+                        "  [{}] {} / {} vs {}: {}{witness}\n",
+                        ov.entrypoint,
+                        if ov.tls { "https" } else { "http" },
+                        ov.first,
+                        ov.second,
+                        ov.detail
+                    ));
                 }
             }
             print!("{o}");
