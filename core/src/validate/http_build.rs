@@ -3,6 +3,7 @@
 //! (`pkg/server/middleware/middlewares.go`) do: same order, same caching, same
 //! recursion detection, same error texts, same objects marked in error.
 
+use super::go_url;
 use super::middleware_config;
 use super::runtime::{Rt, provider_of, q, qualify};
 use crate::model::{Middleware, Service};
@@ -163,6 +164,19 @@ impl<'a> HttpBuild<'a> {
             let missing = transport
                 .as_ref()
                 .filter(|t| !self.transports.contains(*t) && !t.ends_with("@internal"));
+            // `getLoadBalancerServiceHandler`: each server's URL is parsed, then its
+            // proxy built (servers are shuffled: the first failing one in order here).
+            for server in &lb.servers {
+                if let Some(e) = go_url::parse_error(&server.url) {
+                    return Err(format!("error parsing server URL {}: {e}", server.url));
+                }
+                if let Some(t) = missing {
+                    return Err(format!(
+                        "error building proxy for server URL {}: getting RoundTripper: servers transport not found {t}",
+                        server.url
+                    ));
+                }
+            }
             if let Some(t) = missing {
                 if let Some(server) = lb.servers.first() {
                     return Err(format!(

@@ -10,6 +10,7 @@
 //! children shuffles, equal-priority routes) a finding says so.
 
 mod findings;
+mod go_url;
 mod http_build;
 mod http_router;
 mod merge;
