@@ -6,10 +6,17 @@
 //! - one file that fails to decode rejects the **whole provider**;
 //! - the same object name in several files: the first file in traversal order
 //!   wins, the later definitions are skipped (reported here as findings);
-//! - every file goes through Go `text/template` first. Files without `{{` are
-//!   unchanged by it; files with `{{` are not evaluated here and are reported.
+//! - every file goes through Go `text/template` first (sprig + `normalize` +
+//!   `split`, data `false`). Files without `{{` are unchanged by it; files with `{{`
+//!   are rendered by [`super::gotemplate`] and the rendering is decoded. A template
+//!   error rejects the whole provider (like Traefik); a construct the evaluator does
+//!   not reproduce leaves the file out with a `template-not-evaluated` finding.
+//!   Positions of objects and decode errors in a rendered file are positions in the
+//!   **rendered** text (what Traefik's `debugLogGeneratedTemplate` logs); template
+//!   errors carry the template's own line (and column for execution errors).
 
 use super::de::{DecodeError, from_node};
+use super::gotemplate::{Note, NoteKind, Rendered};
 use super::node::{At, Node};
 use super::raw::{DYNAMIC_ROOT_FIELDS, Raw, raw_to_node};
 use crate::finding::{Finding, Severity};
@@ -65,7 +72,9 @@ impl FileError {
 
     /// `path:line:col: message`.
     pub fn render(&self) -> String {
-        if self.pos.is_known() {
+        if self.pos.is_known() && self.pos.column == 0 {
+            format!("{}:{}: {}", self.path, self.pos.line, self.message)
+        } else if self.pos.is_known() {
             format!(
                 "{}:{}:{}: {}",
                 self.path, self.pos.line, self.pos.column, self.message
@@ -181,9 +190,37 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
     let mut decoded = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        if file.content.windows(2).any(|w| w == b"{{") {
-            provider.findings.push(template_finding(file));
-            continue;
+        let rendered;
+        let mut file = file;
+        if file.content.windows(2).any(|w| w == b"{{")
+            && file.content.len() <= MAX_FILE_BYTES
+            && let Ok(text) = std::str::from_utf8(&file.content)
+        {
+            match super::gotemplate::render_detailed("", text) {
+                Rendered::Ok { output, notes } => {
+                    provider.findings.push(rendered_finding(file, &notes));
+                    for note in &notes {
+                        provider.findings.push(note_finding(file, note));
+                    }
+                    rendered = SourceFile {
+                        path: file.path.clone(),
+                        content: output.into_bytes(),
+                    };
+                    file = &rendered;
+                }
+                Rendered::Error(e) => {
+                    errors.push(FileError {
+                        path: file.path.clone(),
+                        pos: Pos::new(e.line as u32, e.column as u32),
+                        message: e.message,
+                    });
+                    continue;
+                }
+                Rendered::Unsupported { what, line } => {
+                    provider.findings.push(template_finding(file, &what, line));
+                    continue;
+                }
+            }
         }
         match decode_file(file) {
             Ok(d) => decoded.push((file.path.clone(), d)),
@@ -234,23 +271,60 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
     provider
 }
 
-fn template_finding(file: &SourceFile) -> Finding {
-    let text = String::from_utf8_lossy(&file.content);
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find("{{").map(|c| (i + 1, c + 1)))
-        .unwrap_or((0, 0));
+fn template_finding(file: &SourceFile, what: &str, line: usize) -> Finding {
     Finding::new(
         Severity::Error,
         "template-not-evaluated",
-        "this file uses Go template actions ({{ ... }}), which Traefik renders before decoding; \
-         this validator does not evaluate templates, so the file's objects are left out of the report",
+        format!(
+            "this file uses Go template actions ({{{{ ... }}}}), which Traefik renders before decoding; \
+             this validator does not reproduce {what}, so the file's objects are left out of the report"
+        ),
     )
     .source(Some(SourceRef::file(
         names::FILE,
         &file.path,
-        Pos::new(line as u32, col as u32),
+        Pos::new(line as u32, 0),
     )))
     .help("render the template first (e.g. with the same sprig functions) and validate the output, or avoid templates in files you want checked")
+}
+
+fn rendered_finding(file: &SourceFile, notes: &[Note]) -> Finding {
+    let mut msg = "this file is a Go template; it was rendered like Traefik does (sprig functions, \
+                   `normalize`, `split`) and the rendered text was validated; positions of its objects \
+                   and decode errors are lines of the rendered text"
+        .to_string();
+    if !notes.is_empty() {
+        msg.push_str(" (some calls make the result differ from Traefik's: see the other findings)");
+    }
+    Finding::new(Severity::Info, "template-rendered", msg)
+        .source(Some(SourceRef::file(names::FILE, &file.path, Pos::default())))
+        .help("set `providers.file.debugLogGeneratedTemplate: true` with `log.level: DEBUG` to see Traefik's rendering")
+}
+
+fn note_finding(file: &SourceFile, note: &Note) -> Finding {
+    let (code, msg) = match note.kind {
+        NoteKind::Environment => (
+            "template-environment",
+            format!(
+                "`{}` reads the environment of the process that renders the template: the validator used its own \
+                 environment, Traefik uses the environment of the Traefik process, which may differ",
+                note.function
+            ),
+        ),
+        NoteKind::Nondeterministic => (
+            "template-nondeterministic",
+            format!(
+                "`{}` gives a different result on every rendering (Traefik re-renders the file on every change), \
+                 so what was validated is only one possible output",
+                note.function
+            ),
+        ),
+    };
+    Finding::new(Severity::Warning, code, msg)
+        .source(Some(SourceRef::file(
+            names::FILE,
+            &file.path,
+            Pos::new(note.line as u32, note.column as u32),
+        )))
+        .help("avoid machine- or time-dependent values in dynamic configuration files you want checked")
 }

@@ -1,0 +1,239 @@
+//! Renderer output compared with what Traefik 3.7.15 logged (`providers.file.debugLogGeneratedTemplate`).
+
+use super::*;
+
+/// (template, Traefik's rendering)
+const TRAEFIK_RENDERED: &[(&str, &str)] = &[
+    (
+        r####"# {{ list 1 "a" true 2.5 nil }} {{ dict "b" 2 "a" (list 1 2) }} {{ until 3 }} {{ seq 3 }} {{ seq 5 -2 1 }}
+"####,
+        r####"# [1 a true 2.5 <nil>] map[a:[1 2] b:2] [0 1 2] 1 2 3 5 3 1
+"####,
+    ),
+    (
+        r####"# {{ 1000000.0 }} {{ 123456.0 }} {{ 0.0001 }} {{ 0.00001 }} {{ 1.5e3 }} {{ 3 }} {{ 'a' }} {{ 0x1F }} {{ -7 }}
+"####,
+        r####"# 1e+06 123456 0.0001 1e-05 1500 3 97 31 -7
+"####,
+    ),
+    (
+        r####"# {{ $d := dict "x" 1 }}{{ $d.x }} {{ $d.missing }} {{ index $d "missing" }} {{ get $d "missing" }} {{ hasKey $d "x" }} {{ set $d "y" "z" }} {{ $d }}
+"####,
+        r####"# 1 <no value> <no value>  true map[x:1 y:z] map[x:1 y:z]
+"####,
+    ),
+    (
+        r####"# {{ range $i, $e := list "a" "b" "c" }}{{ if eq $i 1 }}{{ continue }}{{ end }}{{ $i }}={{ $e }};{{ end }} {{ range $k, $v := dict "z" 1 "a" 2 }}{{ $k }}:{{ $v }},{{ end }} {{ range 3 }}[{{ . }}]{{ end }}
+"####,
+        r####"# 0=a;2=c; a:2,z:1, [0][1][2]
+"####,
+    ),
+    (
+        r####"# {{ print 1 2 "a" "b" 3 nil }} {{ println "x" 1 | trimSuffix "\n" }} {{ printf "%d-%s-%v-%q-%5.2f|%-4s|%04d|%x" 42 "s" (list 1) "q" 3.14159 "ab" 7 255 }} {{ printf "%d" "str" }} {{ printf "%s" }} {{ printf "a" 1 }}
+"####,
+        r####"# 1 2ab3 <nil> x 1 42-s-[1]-"q"- 3.14|ab  |0007|ff %!d(string=str) %!s(MISSING) a%!(EXTRA int=1)
+"####,
+    ),
+    (
+        r####"# {{ "héllo wörld-foo_bar" | title }} {{ upper "abc" }} {{ lower "ÀB" }} {{ trim "  x  " }} {{ trimAll "-" "--a--" }} {{ trimPrefix "a" "abc" }} {{ replace "." "-" "a.b.c" }} {{ repeat 3 "ab" }} {{ quote "a\"b" 1 nil }} {{ squote "x" }}
+"####,
+        r####"# Héllo Wörld-Foo_bar ABC àb x a bc a-b-c ababab "a\"b" "1" 'x'
+"####,
+    ),
+    (
+        r####"# {{ normalize "My App.v2 (beta)!" }} {{ split "a,b,,c" "," }} {{ splitList "/" "x/y" }} {{ join "," (list "a" 1 nil "b") }} {{ "a,b" | split "," }} {{ len (split "a:b:c" ":") }}
+"####,
+        r####"# My-App-v2-beta [a b  c] [x y] a,1,b [,] 3
+"####,
+    ),
+    (
+        r####"# {{ add 1 2 "3" }} {{ add1 9 }} {{ sub 10 3 }} {{ mul 2 3 4 }} {{ div 7 2 }} {{ mod 7 3 }} {{ max 3 9 2 }} {{ min 3 9 2 }} {{ atoi "42" }} {{ int "12" }} {{ int64 3.9 }} {{ float64 "2.5" }} {{ add 1.9 1 }}
+"####,
+        r####"# 6 10 7 24 3 1 9 2 42 12 3 2.5 2
+"####,
+    ),
+    (
+        r####"# {{ default "d" "" }} {{ default "d" "v" }} {{ default "d" nil }} {{ empty 0 }} {{ empty (list) }} {{ coalesce "" 0 "x" }} {{ ternary "y" "n" true }} {{ toString 12 }} {{ and 1 0 2 }} {{ or 0 "" "z" }} {{ not 0 }}
+"####,
+        r####"# d v d true true x y 12 0 z true
+"####,
+    ),
+    (
+        r####"# {{ toJson (dict "a" (list 1 "<b>" true) "n" nil) }} {{ (fromJson "{\"p\": 8080, \"h\": [1.5, 2]}").p }} {{ b64enc "user:pass" }} {{ b64dec "dXNlcjpwYXNz" }} {{ regexMatch "^a.c$" "abc" }} {{ regexReplaceAll "(\\w+)@(\\w+)" "me@host" "${2}_$1" }}
+"####,
+        r####"# {"a":[1,"\u003cb\u003e",true],"n":null} 8080 dXNlcjpwYXNz user:pass true host_me
+"####,
+    ),
+    (
+        r####"# {{ first (list 3 4) }} {{ last (list 3 4) }} {{ append (list 1) 2 }} {{ concat (list 1) (list 2 3) }} {{ keys (dict "k" 1) }} {{ values (dict "k" 1) }} {{ first (list) }} {{ contains "b" "abc" }} {{ hasPrefix "a" "abc" }} {{ hasSuffix "c" "abc" }}
+"####,
+        r####"# 3 4 [1 2] [1 2 3] [k] [1] <no value> true true true
+"####,
+    ),
+    (
+        r####"# {{ eq 1 2 3 1 }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ le 2 2 }} {{ gt "b" "a" }} {{ ge 1 2 }} {{ len "héllo" }} {{ index (list 1 2 3) 1 }} {{ slice (list 1 2 3) 1 }} {{ html "<a href='x'>" }} {{ js "it's <b>" }} {{ urlquery "a b&c" }}
+"####,
+        r####"# true true true true true false 6 2 [2 3] &lt;a href=&#39;x&#39;&gt; it\'s \u003Cb\u003E a+b%26c
+"####,
+    ),
+    (
+        r####"# start
+{{- /* comment */ -}}
+# {{- " trimmed" }}   
+   {{- if false }}
+no
+{{- else if true }}
+# elseif
+{{- else }}
+# else
+{{- end }}
+# {{ with $x := "w" }}{{ . }}{{ $x }}{{ end }}{{ with "" }}no{{ else }}empty{{ end }}
+# {{ $v := 1 }}{{ if true }}{{ $v = 2 }}{{ end }}{{ $v }} {{ $ }} {{ . }}
+"####,
+        r####"# start# trimmed
+# elseif
+# wwempty
+# 2 false false
+"####,
+    ),
+    (
+        r####"# {{ range $i, $e := until 10 }}{{ if gt $i 3 }}{{ break }}{{ end }}{{ $e }}{{ end }} {{ range list }}x{{ else }}none{{ end }} {{ (list 1 2) | len }} {{ "x" | printf "%s-%s" "y" }} {{ $m := dict "a" (dict "b" "deep") }}{{ $m.a.b }} {{ (dict "q" 5).q }}
+"####,
+        r####"# 0123 none 2 y-x deep 5
+"####,
+    ),
+];
+
+#[test]
+fn matches_traefik_rendering() {
+    let mut bad = Vec::new();
+    for (i, (tpl, want)) in TRAEFIK_RENDERED.iter().enumerate() {
+        match render(tpl) {
+            Ok(got) if got == *want => {}
+            other => bad.push(format!("case {i}:\n  want {want:?}\n  got  {other:?}")),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// (template, Traefik's error after `collecting file configs: <path>: `)
+const TRAEFIK_ERRORS: &[(&str, &str)] = &[
+    (
+        r####"a: 1
+{{ foo }}
+"####,
+        r####"template: :2: function "foo" not defined"####,
+    ),
+    (
+        r####"a: 1
+b: {{ }
+"####,
+        r####"template: :2: unexpected "}" in command"####,
+    ),
+    (
+        r####"a: {{ div 1 0 }}
+"####,
+        r####"template: :1:6: executing "" at <div 1 0>: error calling div: runtime error: integer divide by zero"####,
+    ),
+    (
+        r####"a: 1
+  b: {{ upper 3 }}
+"####,
+        r####"template: :2:14: executing "" at <3>: expected string; found 3"####,
+    ),
+    (
+        r####"{{ if true }}
+a: 1
+{{ else }}
+"####,
+        r####"template: :4: unexpected EOF"####,
+    ),
+    (
+        r####"a: {{ $x }}
+"####,
+        r####"template: :1: undefined variable "$x""####,
+    ),
+    (
+        r####"a: {{ .Foo }}
+"####,
+        r####"template: :1:6: executing "" at <.Foo>: can't evaluate field Foo in type bool"####,
+    ),
+    (
+        r####"a: {{ until (add 1 2) }}
+"####,
+        r####"template: :1:19: executing "" at <2>: wrong type for value; expected int; got int64"####,
+    ),
+    (
+        r####"a: {{ eq 1 "a" }}
+"####,
+        r####"template: :1:6: executing "" at <eq 1 "a">: error calling eq: incompatible types for comparison: int and string"####,
+    ),
+    (
+        r####"a: {{ index (list 1) 3 }}
+"####,
+        r####"template: :1:6: executing "" at <index (list 1) 3>: error calling index: index out of range: 3"####,
+    ),
+    (
+        r####"a: {{ end }}
+"####,
+        r####"template: :1: unexpected {{end}}"####,
+    ),
+    (
+        r####"a: {{ "x
+"####,
+        r####"template: :1: unterminated quoted string"####,
+    ),
+    (
+        r####"a: {{/* c */ x }}
+"####,
+        r####"template: :1: comment ends before closing delimiter"####,
+    ),
+    (
+        r####"a: {{ len 3 }}
+"####,
+        r####"template: :1:6: executing "" at <len 3>: error calling len: len of type int"####,
+    ),
+    (
+        r####"a: {{ 3 4 }}
+"####,
+        r####"template: :1:6: executing "" at <3>: can't give argument to non-function 3"####,
+    ),
+    (
+        r####"a: {{ slice "abc" 1 }}
+"####,
+        r####"template: :1:6: executing "" at <slice "abc" 1>: error calling slice: list should be type of slice or array but string"####,
+    ),
+    (
+        r####"a: {{ upper }}
+"####,
+        r####"template: :1:6: executing "" at <upper>: wrong number of args for upper: want 1 got 0"####,
+    ),
+    (
+        r####"a: {{ fail "boom" }}
+"####,
+        r####"template: :1:6: executing "" at <fail "boom">: error calling fail: boom"####,
+    ),
+    (
+        r####"a: b
+c: {{ range $i, $e := 5 }}x{{ end }}
+"####,
+        r####"template: :2:22: executing "" at <5>: can't use 5 to iterate over more than one variable"####,
+    ),
+    (
+        r####"a: {{ lt true false }}
+"####,
+        r####"template: :1:6: executing "" at <lt true false>: error calling lt: invalid type for comparison"####,
+    ),
+];
+
+#[test]
+fn matches_traefik_errors() {
+    let mut bad = Vec::new();
+    for (i, (tpl, want)) in TRAEFIK_ERRORS.iter().enumerate() {
+        match render(tpl) {
+            Err(e) if e.message == *want => {}
+            other => bad.push(format!("case {i}:\n  want {want:?}\n  got  {other:?}")),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
