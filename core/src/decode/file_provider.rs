@@ -11,9 +11,12 @@
 //!   are rendered by [`super::gotemplate`] and the rendering is decoded. A template
 //!   error rejects the whole provider (like Traefik); a construct the evaluator does
 //!   not reproduce leaves the file out with a `template-not-evaluated` finding.
-//!   Positions of objects and decode errors in a rendered file are positions in the
-//!   **rendered** text (what Traefik's `debugLogGeneratedTemplate` logs); template
-//!   errors carry the template's own line (and column for execution errors).
+//!   Positions of objects and decode errors in a rendered file are mapped back to
+//!   the template: verbatim text maps exactly, anything an action printed maps to
+//!   that action's expression. Decode error *messages* keep Traefik's wording, whose
+//!   `line N` counts lines of the rendered text (what `debugLogGeneratedTemplate`
+//!   logs). Template errors carry the template's own line (and column for
+//!   execution errors), as Go reports them.
 
 use super::de::{DecodeError, from_node};
 use super::gotemplate::{Note, NoteKind, Rendered};
@@ -96,6 +99,12 @@ pub struct DecodedFile {
 
 /// Decode one file's text with Traefik's rules (extension picks the format).
 pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
+    decode_file_with(file, &|p| p)
+}
+
+/// [`decode_file`], with every reported position passed through `map` (rendered
+/// template text → template source).
+fn decode_file_with(file: &SourceFile, map: &dyn Fn(Pos) -> Pos) -> Result<DecodedFile, FileError> {
     if file.content.len() > MAX_FILE_BYTES {
         return Err(FileError {
             path: file.path.clone(),
@@ -115,14 +124,23 @@ pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
             message: "invalid UTF-8 (yaml: invalid leading UTF-8 octet)".to_string(),
         }
     })?;
-    let entries = root_entries(&file.path, text).map_err(|e| FileError::new(&file.path, e))?;
-    let root =
-        raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(|e| FileError::new(&file.path, e))?;
+    let fail = |e| {
+        let mut e = FileError::new(&file.path, e);
+        if e.pos.is_known() {
+            e.pos = map(e.pos);
+        }
+        e
+    };
+    let entries = root_entries(&file.path, text).map_err(fail)?;
+    let root = raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(fail)?;
     if root.children.is_empty() {
         return Ok(DecodedFile::default());
     }
-    let config: Configuration = from_node(&root).map_err(|e| FileError::new(&file.path, e))?;
-    let origins = origins_from_tree(&root, |pos| SourceRef::file(names::FILE, &file.path, pos));
+    let config: Configuration = from_node(&root).map_err(fail)?;
+    let origins = origins_from_tree(&root, |pos| {
+        let pos = if pos.is_known() { map(pos) } else { pos };
+        SourceRef::file(names::FILE, &file.path, pos)
+    });
     Ok(DecodedFile {
         config: Some(config),
         origins,
@@ -190,23 +208,31 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
     let mut decoded = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        let rendered;
-        let mut file = file;
         if file.content.windows(2).any(|w| w == b"{{")
             && file.content.len() <= MAX_FILE_BYTES
             && let Ok(text) = std::str::from_utf8(&file.content)
         {
             match super::gotemplate::render_detailed("", text) {
-                Rendered::Ok { output, notes } => {
+                Rendered::Ok { output, notes, map } => {
                     provider.findings.push(rendered_finding(file, &notes));
                     for note in &notes {
                         provider.findings.push(note_finding(file, note));
                     }
-                    rendered = SourceFile {
+                    let rendered = SourceFile {
                         path: file.path.clone(),
                         content: output.into_bytes(),
                     };
-                    file = &rendered;
+                    let out = String::from_utf8_lossy(&rendered.content).into_owned();
+                    let to_source = |p: Pos| {
+                        let (line, column) =
+                            map.source_pos(text, &out, p.line as usize, p.column as usize);
+                        Pos::new(line as u32, column as u32)
+                    };
+                    match decode_file_with(&rendered, &to_source) {
+                        Ok(d) => decoded.push((file.path.clone(), d)),
+                        Err(e) => errors.push(e),
+                    }
+                    continue;
                 }
                 Rendered::Error(e) => {
                     errors.push(FileError {
@@ -290,8 +316,9 @@ fn template_finding(file: &SourceFile, what: &str, line: usize) -> Finding {
 
 fn rendered_finding(file: &SourceFile, notes: &[Note]) -> Finding {
     let mut msg = "this file is a Go template; it was rendered like Traefik does (sprig functions, \
-                   `normalize`, `split`) and the rendered text was validated; positions of its objects \
-                   and decode errors are lines of the rendered text"
+                   `normalize`, `split`) and the rendered text was validated; objects and decode errors point at the \
+                   template text that produced them (decode error messages keep Traefik's wording, \
+                   whose line numbers count lines of the rendered text)"
         .to_string();
     if !notes.is_empty() {
         msg.push_str(" (some calls make the result differ from Traefik's: see the other findings)");

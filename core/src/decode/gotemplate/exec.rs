@@ -17,6 +17,8 @@ pub struct Exec<'a> {
     steps: u64,
     /// Go's `s.node`: the node errors are reported at.
     cur: (usize, String),
+    /// (output offset, source offset, verbatim text?) for each output piece.
+    pub segments: Vec<(usize, usize, bool)>,
 }
 
 enum Flow {
@@ -41,6 +43,7 @@ impl<'a> Exec<'a> {
             notes: Vec::new(),
             steps: 0,
             cur: (0, String::new()),
+            segments: Vec::new(),
         }
     }
 
@@ -122,7 +125,8 @@ impl<'a> Exec<'a> {
 
     fn walk_one(&mut self, dot: &Value, node: &Node) -> R<Flow> {
         match node {
-            Node::Text(t) => {
+            Node::Text(pos, t) => {
+                self.segments.push((self.out.len(), *pos, true));
                 self.out.push_str(t);
                 Ok(Flow::Normal)
             }
@@ -130,6 +134,7 @@ impl<'a> Exec<'a> {
                 self.tick(*pos)?;
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
+                    self.segments.push((self.out.len(), *pos, false));
                     self.print(&v);
                 }
                 Ok(Flow::Normal)

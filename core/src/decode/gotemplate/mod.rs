@@ -62,7 +62,11 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rendered {
     /// Rendered like Go would.
-    Ok { output: String, notes: Vec<Note> },
+    Ok {
+        output: String,
+        notes: Vec<Note>,
+        map: SourceMap,
+    },
     /// Go rejects the template.
     Error(TemplateError),
     /// Uses something this evaluator does not reproduce: the result is unknown.
@@ -129,7 +133,73 @@ pub fn render_detailed(name: &str, text: &str) -> Rendered {
     Rendered::Ok {
         output: ex.out,
         notes: ex.notes,
+        map: SourceMap {
+            segments: ex.segments,
+        },
     }
+}
+
+/// Where each piece of the rendered text came from: verbatim template text maps
+/// byte for byte, the output of an action maps to the action's expression.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceMap {
+    segments: Vec<(usize, usize, bool)>,
+}
+
+impl SourceMap {
+    /// Template byte offset that produced rendered byte `offset`.
+    pub fn source_offset(&self, offset: usize) -> usize {
+        let i = self.segments.partition_point(|s| s.0 <= offset);
+        match i.checked_sub(1).map(|i| self.segments[i]) {
+            Some((out, src, true)) => src + (offset - out),
+            Some((_, src, false)) => src,
+            None => 0,
+        }
+    }
+
+    /// Map a 1-based (line, column in characters) of `rendered` to the template `source`.
+    pub fn source_pos(
+        &self,
+        source: &str,
+        rendered: &str,
+        line: usize,
+        column: usize,
+    ) -> (usize, usize) {
+        let Some(off) = offset_of(rendered, line, column) else {
+            return (line, column);
+        };
+        let src = self.source_offset(off).min(source.len());
+        pos_of(source, src)
+    }
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let start = if line == 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let rest = &text[start..];
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    Some(start + col)
+}
+
+fn pos_of(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset;
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = 1 + before.matches('\n').count();
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

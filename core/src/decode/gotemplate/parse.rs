@@ -5,8 +5,12 @@ use super::{ParseFail, funcs};
 
 #[derive(Debug, Clone)]
 pub enum Node {
-    Text(String),
-    Action { pos: usize, pipe: Pipe },
+    /// Source offset and text.
+    Text(usize, String),
+    Action {
+        pos: usize,
+        pipe: Pipe,
+    },
     If(Branch),
     Range(Branch),
     With(Branch),
@@ -278,7 +282,7 @@ impl Parser<'_> {
     fn text_or_action(&mut self) -> P<Parsed> {
         let token = self.next_non_space();
         match token.kind {
-            Kind::Text => Ok(Parsed::Node(Some(Node::Text(token.val)))),
+            Kind::Text => Ok(Parsed::Node(Some(Node::Text(token.pos, token.val)))),
             Kind::LeftDelim => {
                 self.action_line = token.line;
                 let r = self.action();

@@ -102,6 +102,124 @@ no
         r####"# 0123 none 2 y-x deep 5
 "####,
     ),
+    (
+        r####"{{- /* name → port; one router + service per entry, in sorted key order */ -}}
+{{- $apps := dict "Home Assistant" 18123 "jellyfin" 18096 "paperless-ngx" 18000 -}}
+{{- $domain := "home.example.net" }}
+http:
+  routers:
+{{- range $name, $port := $apps }}
+  {{- $id := normalize $name | lower }}
+    {{ $id }}:
+      rule: {{ printf "Host(`%s.%s`)" $id $domain | quote }}
+      service: {{ $id }}
+      middlewares: [{{ join ", " (list "secure" (default "" (get $apps "unknown"))) | trimSuffix ", " }}]
+{{- end }}
+  middlewares:
+    secure:
+      headers:
+        stsSeconds: {{ mul 365 24 3600 }}
+        customResponseHeaders:
+          X-Apps: {{ keys $apps | sortAlpha | join "," | quote }}
+  services:
+{{- range $name, $port := $apps }}
+    {{ normalize $name | lower }}:
+      loadBalancer:
+        servers:
+{{- range $i, $part := split "a,b" "," }}
+          - url: "http://127.0.0.1:{{ add $port $i }}"
+{{- end }}
+{{- end }}
+"####,
+        r####"
+http:
+  routers:
+    home-assistant:
+      rule: "Host(`home-assistant.home.example.net`)"
+      service: home-assistant
+      middlewares: [secure]
+    jellyfin:
+      rule: "Host(`jellyfin.home.example.net`)"
+      service: jellyfin
+      middlewares: [secure]
+    paperless-ngx:
+      rule: "Host(`paperless-ngx.home.example.net`)"
+      service: paperless-ngx
+      middlewares: [secure]
+  middlewares:
+    secure:
+      headers:
+        stsSeconds: 31536000
+        customResponseHeaders:
+          X-Apps: "Home Assistant,jellyfin,paperless-ngx"
+  services:
+    home-assistant:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:18123"
+          - url: "http://127.0.0.1:18124"
+    jellyfin:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:18096"
+          - url: "http://127.0.0.1:18097"
+    paperless-ngx:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:18000"
+          - url: "http://127.0.0.1:18001"
+"####,
+    ),
+    (
+        r####"{{- $env := "prod" -}}
+{{- $replicas := 3 -}}
+tcp:
+  routers:
+    {{- range $i := until 5 }}
+    {{- if eq $i 1 }}{{ continue }}{{ end }}
+    {{- if ge $i 4 }}{{ break }}{{ end }}
+    db-{{ $i }}:
+      entryPoints: [web]
+      rule: "HostSNI(`db{{ $i }}.home.example.net`)"
+      service: {{ if and (eq $env "prod") (lt $i $replicas) }}db{{ else if eq $i 3 }}db-missing{{ else }}db{{ end }}
+      tls: {}
+    {{- end }}
+  services:
+    {{- with $x := "db" }}
+    {{ $x }}:
+      loadBalancer:
+        servers:
+          {{- range $replicas }}
+          - address: "127.0.0.1:{{ add 15432 . }}"
+          {{- end }}
+    {{- end }}
+"####,
+        r####"tcp:
+  routers:
+    db-0:
+      entryPoints: [web]
+      rule: "HostSNI(`db0.home.example.net`)"
+      service: db
+      tls: {}
+    db-2:
+      entryPoints: [web]
+      rule: "HostSNI(`db2.home.example.net`)"
+      service: db
+      tls: {}
+    db-3:
+      entryPoints: [web]
+      rule: "HostSNI(`db3.home.example.net`)"
+      service: db-missing
+      tls: {}
+  services:
+    db:
+      loadBalancer:
+        servers:
+          - address: "127.0.0.1:15432"
+          - address: "127.0.0.1:15433"
+          - address: "127.0.0.1:15434"
+"####,
+    ),
 ];
 
 #[test]
@@ -236,4 +354,97 @@ fn matches_traefik_errors() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+mod provider {
+    use crate::decode::file_provider::{SourceFile, decode_provider};
+    use crate::provider::ProviderStatus;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            content: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn codes(p: &crate::provider::ProviderConfig) -> Vec<String> {
+        p.findings.iter().map(|f| f.code.to_string()).collect()
+    }
+
+    #[test]
+    fn templated_file_is_rendered_and_decoded_with_template_positions() {
+        let p = decode_provider(&[file(
+            "apps.yml",
+            "http:\n  routers:\n{{- range list \"a\" \"b\" }}\n    {{ . }}:\n      rule: \"Host(`{{ . }}.test`)\"\n      service: s\n{{- end }}\n",
+        )]);
+        assert!(matches!(p.status, ProviderStatus::Ok), "{:?}", p.status);
+        assert_eq!(p.config.http.as_ref().map(|h| h.routers.len()), Some(2));
+        assert!(codes(&p).contains(&"template-rendered".to_string()));
+        // Both routers come from line 4 of the template.
+        let src = p
+            .origins
+            .get(crate::objects::ObjectKind::HttpRouter, "b")
+            .expect("origin");
+        assert_eq!((src.line, src.column), (Some(4), Some(8)));
+    }
+
+    #[test]
+    fn template_error_rejects_the_provider() {
+        let p = decode_provider(&[
+            file(
+                "a.yml",
+                "http:\n  routers:\n    r:\n      rule: \"Host(`a`)\"\n      service: s\n",
+            ),
+            file("b.yml", "x: {{ foo }}\n"),
+        ]);
+        match &p.status {
+            ProviderStatus::Rejected { errors } => {
+                assert_eq!(
+                    errors,
+                    &["b.yml:1: template: :1: function \"foo\" not defined"]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unsupported_constructs_keep_the_old_finding() {
+        let p = decode_provider(&[file("t.yml", "{{ define \"x\" }}a{{ end }}http: {}\n")]);
+        assert!(matches!(p.status, ProviderStatus::Ok));
+        assert_eq!(codes(&p), vec!["template-not-evaluated".to_string()]);
+        let p = decode_provider(&[file("t.yml", "a: {{ sha256sum \"x\" | trunc 4 }}\n")]);
+        assert!(codes(&p).contains(&"template-not-evaluated".to_string()));
+    }
+
+    #[test]
+    fn env_and_nondeterministic_calls_are_reported() {
+        let p = decode_provider(&[file(
+            "t.yml",
+            "# {{ env \"HOME\" }} {{ uuidv4 }}\nhttp: {}\n",
+        )]);
+        let c = codes(&p);
+        assert!(c.contains(&"template-environment".to_string()), "{c:?}");
+        assert!(
+            c.contains(&"template-nondeterministic".to_string()),
+            "{c:?}"
+        );
+    }
+}
+
+#[test]
+fn go_value_printing() {
+    let cases = [
+        (
+            "{{ 1e6 }} {{ 1e21 }} {{ 0.1 }} {{ -2.5 }}",
+            "1e+06 1e+21 0.1 -2.5",
+        ),
+        ("{{ list nil (list) (dict) }}", "[<nil> [] map[]]"),
+        ("{{ printf \"%v %v\" nil true }}", "<nil> true"),
+        ("{{ index (list 1 nil) 1 }}", "<no value>"),
+        ("{{ $ }}{{ . }}", "falsefalse"),
+    ];
+    for (t, want) in cases {
+        assert_eq!(render(t).as_deref(), Ok(want), "{t}");
+    }
 }
