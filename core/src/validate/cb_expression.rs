@@ -1,9 +1,9 @@
-//! The circuit breaker's expression as `cbreaker.New` parses it at build time:
-//! `go/parser.ParseExpr`, then vulcand/predicate with oxy's operators and functions
+//! The circuit breaker's expression as `cbreaker.New` parses it at build time
+//! (Traefik 3.7.15 vendors vulcand/predicate v1.3.0 and oxy v2.1.0):
+//! `go/parser.ParseExpr`, then predicate's evaluation with oxy's operators
+//! (`&&`, `||`, `==`, `!=`, `<`, `<=`, `>`, `>=`; no `!`) and functions
 //! (`NetworkErrorRatio()`, `LatencyAtQuantileMS(q)`, `ResponseCodeRatio(a, b, c, d)`).
-//! Errors that oxy's comparison operators return are dropped by predicate's
-//! `callFunction` (only the first result is kept), so `NetworkErrorRatio() > 5`
-//! builds; argument mismatches of the functions are reflect panics turned into errors.
+//! Function arguments of the wrong type are reflect panics turned into errors.
 
 use crate::rules::go::parser::{Ast, Node, NodeId, parse_expr};
 use crate::rules::go::quote::{NumError, atoi, parse_float, quote, unquote};
@@ -36,12 +36,13 @@ impl V {
 /// `Err` holds the text Traefik shows for the middleware.
 pub(crate) fn check(expr: &str) -> Result<(), String> {
     let (ast, root) = parse_expr(expr)?;
-    match node(&ast, root)? {
+    match parse(&ast, root)? {
         V::Pred => Ok(()),
         v => Err(format!("expected predicate, got {}", v.go_type())),
     }
 }
 
+/// `reflect.Value.Call` on a non-variadic function.
 fn reflect_call(params: &[V], args: &[V]) -> Result<(), String> {
     if args.len() < params.len() {
         return Err("reflect: Call with too few input arguments".into());
@@ -61,32 +62,77 @@ fn reflect_call(params: &[V], args: &[V]) -> Result<(), String> {
     Ok(())
 }
 
-fn node(ast: &Ast, id: NodeId) -> Result<V, String> {
+/// oxy's `eq`/`lt`/`gt` on a mapper and a value.
+fn compare(name: &str, m: V, value: V) -> Result<V, String> {
+    match (m, name) {
+        (V::ToInt, _) if value != V::Int => Err(format!("expected int, got {}", value.go_type())),
+        (V::ToFloat, "eq") if value != V::Float => {
+            Err(format!("expected float64, got {}", value.go_type()))
+        }
+        (V::ToFloat, _) if value != V::Float => {
+            Err(format!("expected int, got {}", value.go_type()))
+        }
+        (V::ToInt | V::ToFloat, _) => Ok(V::Pred),
+        _ => Err(format!("{name}: unsupported argument: {}", m.go_type())),
+    }
+}
+
+fn join(op: Tok, x: V, y: V) -> Result<V, String> {
+    match op {
+        Tok::LAnd | Tok::LOr => {
+            // `and(fns ...hpredicate)`
+            for v in [x, y] {
+                if v != V::Pred {
+                    return Err(format!(
+                        "reflect: cannot use {} as type cbreaker.hpredicate in Call",
+                        v.go_type()
+                    ));
+                }
+            }
+            Ok(V::Pred)
+        }
+        Tok::Eql | Tok::Neq => compare("eq", x, y),
+        Tok::Lss => compare("lt", x, y),
+        Tok::Gtr => compare("gt", x, y),
+        Tok::Leq => compare("lt", x, y).and_then(|_| compare("eq", x, y)),
+        Tok::Geq => compare("gt", x, y).and_then(|_| compare("eq", x, y)),
+        other => Err(format!("{} is not supported", other.text())),
+    }
+}
+
+/// `predicateParser.parse`.
+fn parse(ast: &Ast, id: NodeId) -> Result<V, String> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match ast.get(id) {
+        Node::Binary { op, x, y } => {
+            let vx = parse(ast, *x)?;
+            let vy = parse(ast, *y)?;
+            join(*op, vx, vy)
+        }
+        Node::Paren(x) => parse(ast, *x),
+        Node::Unary { op, .. } => Err(format!("{} is not supported", op.text())),
+        _ => evaluate(ast, id),
+    })
+}
+
+/// `predicateParser.evaluateExpr` (no properties, no identifiers defined).
+fn evaluate(ast: &Ast, id: NodeId) -> Result<V, String> {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match ast.get(id) {
         Node::BasicLit { kind, value } => literal(*kind, value),
-        Node::Binary { op, x, y } => {
-            let vx = node(ast, *x)?;
-            let vy = node(ast, *y)?;
-            match op {
-                Tok::LAnd | Tok::LOr => {
-                    // `and(fns ...hpredicate)`
-                    for v in [vx, vy] {
-                        if v != V::Pred {
-                            return Err(format!(
-                                "reflect: Call using {} as type cbreaker.hpredicate",
-                                v.go_type()
-                            ));
-                        }
-                    }
-                    Ok(V::Pred)
-                }
-                Tok::Gtr | Tok::Lss | Tok::Eql | Tok::Neq | Tok::Leq | Tok::Geq => Ok(V::Pred),
-                other => Err(format!("{} is not supported", other.text())),
-            }
-        }
+        Node::Index { .. } => Err("properties are not supported".into()),
+        Node::Selector { .. } => Err(format!("{} is not defined", selector(ast, id)?)),
+        Node::Ident(name) => Err(format!("{name} is not defined")),
         Node::Call { fun, args } => {
             let name = match ast.get(*fun) {
                 Node::Ident(n) => n.clone(),
+                Node::Selector { x, sel } => match ast.get(*x) {
+                    Node::Ident(base) => format!("{base}.{sel}"),
+                    other => {
+                        return Err(format!(
+                            "expected selector identifier, got: {}",
+                            other.go_type()
+                        ));
+                    }
+                },
                 other => return Err(format!("expected identifier, got: {}", other.go_type())),
             };
             let (params, ret): (&[V], V) = match name.as_str() {
@@ -97,17 +143,25 @@ fn node(ast: &Ast, id: NodeId) -> Result<V, String> {
             };
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
-                match ast.get(*a) {
-                    Node::BasicLit { kind, value } => vals.push(literal(*kind, value)?),
-                    other => return Err(format!("expected literal, got {}", other.go_type())),
-                }
+                vals.push(evaluate(ast, *a)?);
             }
             reflect_call(params, &vals)?;
             Ok(ret)
         }
-        Node::Paren(x) => node(ast, *x),
-        other => Err(format!("unsupported {}", other.go_type())),
+        other => Err(format!("{} is not supported", other.go_type())),
     })
+}
+
+/// `evaluateSelector`: `a.b.c` as a dotted name.
+fn selector(ast: &Ast, id: NodeId) -> Result<String, String> {
+    match ast.get(id) {
+        Node::Ident(n) => Ok(n.clone()),
+        Node::Selector { x, sel } => match ast.get(*x) {
+            Node::Ident(_) | Node::Selector { .. } => Ok(format!("{}.{sel}", selector(ast, *x)?)),
+            other => Err(format!("unsupported selector type: {}", other.go_type())),
+        },
+        other => Err(format!("unsupported selector type: {}", other.go_type())),
+    }
 }
 
 fn literal(kind: Tok, lit: &str) -> Result<V, String> {
