@@ -432,6 +432,7 @@ impl<'a> Exec<'a> {
         };
         match funcs::class(name) {
             Class::Pure => {}
+            Class::MapOrder => {}
             Class::Env => {
                 let (line, col) = self.line_col(node.pos);
                 self.notes.push(Note {
@@ -497,6 +498,25 @@ impl<'a> Exec<'a> {
         if let Some(f) = final_ {
             let t = pt_at(num_in - 1);
             argv.push(self.validate(f, t)?);
+        }
+        if matches!(name, "keys" | "values")
+            && argv
+                .iter()
+                .map(|m| match m {
+                    Value::Map(m) => m.borrow().len(),
+                    _ => 0,
+                })
+                .sum::<usize>()
+                > 1
+        {
+            // Go map iteration order is random: sprig's keys/values order is too.
+            let (line, col) = self.line_col(node.pos);
+            self.notes.push(Note {
+                line,
+                column: col + 1,
+                function: name.to_string(),
+                kind: NoteKind::Nondeterministic,
+            });
         }
         let result = match name {
             "not" => Ok(Value::Bool(!argv[0].truth())),

@@ -42,6 +42,8 @@ pub enum Class {
     Env,
     /// Output changes between runs.
     Nondeterministic,
+    /// Order follows Go's random map iteration (`keys`, `values`) when there are 2+ entries.
+    MapOrder,
 }
 
 /// Every name in Traefik's function map (Go builtins + sprig + Traefik's two).
@@ -341,6 +343,7 @@ pub fn class(name: &str) -> Class {
         "env" | "expandenv" => Class::Env,
         "now" | "uuidv4" | "randAlpha" | "randAlphaNum" | "randNumeric" | "randAscii"
         | "randInt" => Class::Nondeterministic,
+        "keys" | "values" => Class::MapOrder,
         _ => Class::Pure,
     }
 }
@@ -446,8 +449,136 @@ fn go_split(s: &str, sep: &str) -> Vec<String> {
     s.split(sep).map(str::to_string).collect()
 }
 
+/// `regexp.MustCompile` with Go's RE2 syntax (via [`crate::rules::GoRegex`]).
 fn regex(re: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(re).map_err(|e| format!("regexp: Compile({}): {e}", gofmt::go_quote(re)))
+    let g = crate::rules::GoRegex::compile(re).map_err(|e| {
+        let q = if re
+            .chars()
+            .all(|c| c != '`' && (c == '\t' || !c.is_control()))
+        {
+            format!("`{re}`")
+        } else {
+            gofmt::go_quote(re)
+        };
+        format!("regexp: Compile({q}): {e}")
+    })?;
+    match g.regex() {
+        Some(r) => Ok(r.clone()),
+        None => Err(format!(
+            "{UNSUPPORTED}a regular expression this validator cannot compile"
+        )),
+    }
+}
+
+/// A regex with its capture groups for `$n` replacements. [`crate::rules::GoRegex`]
+/// drops groups, so the pattern is compiled by Rust after rewriting the Perl classes to
+/// Go's ASCII meaning (`\w` → `[0-9A-Za-z_]`, `\b` → ASCII word boundary, ...); patterns
+/// with constructs whose meaning still differs (`\p`, POSIX classes, nested `[`) are
+/// reported as unsupported.
+fn capturing_regex(re: &str) -> Result<regex::Regex, String> {
+    let unsupported = || {
+        format!(
+            "{UNSUPPORTED}a regexReplaceAll with `$` references on a pattern whose meaning may differ between Go and this validator"
+        )
+    };
+    let mut out = String::new();
+    let mut in_class = false;
+    let mut it = re.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => {
+                let Some(e) = it.next() else {
+                    return Err(unsupported());
+                };
+                let (outside, inside) = match e {
+                    'w' => ("[0-9A-Za-z_]", Some("0-9A-Za-z_")),
+                    'd' => ("[0-9]", Some("0-9")),
+                    's' => ("[\\t\\n\\f\\r ]", Some("\\t\\n\\f\\r ")),
+                    'W' => ("[^0-9A-Za-z_]", None),
+                    'D' => ("[^0-9]", None),
+                    'S' => ("[^\\t\\n\\f\\r ]", None),
+                    'b' if !in_class => ("(?-u:\\b)", None),
+                    'B' if !in_class => ("(?-u:\\B)", None),
+                    'p' | 'P' | 'Q' | 'E' | 'b' | 'B' | 'C' | 'Z' | 'e' | '<' | '>' => {
+                        return Err(unsupported());
+                    }
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                        continue;
+                    }
+                };
+                if in_class {
+                    out.push_str(inside.ok_or_else(unsupported)?);
+                } else {
+                    out.push_str(outside);
+                }
+            }
+            '[' if in_class => return Err(unsupported()),
+            '[' => {
+                in_class = true;
+                out.push('[');
+                if it.peek() == Some(&'^') {
+                    out.push(it.next().unwrap_or('^'));
+                }
+                if it.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    it.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '&' | '-' | '~' if in_class && it.peek() == Some(&c) => return Err(unsupported()),
+            c => out.push(c),
+        }
+    }
+    regex::Regex::new(&out).map_err(|_| unsupported())
+}
+
+/// Go's `Regexp.Expand` syntax, restricted to what maps onto Rust's unnamed groups.
+fn replacement_ok(repl: &str) -> bool {
+    let b = repl.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && i + 1 < b.len() {
+            let rest = &repl[i + 1..];
+            let name: &str = if let Some(r) = rest.strip_prefix('{') {
+                r.split('}').next().unwrap_or("")
+            } else {
+                let n = rest
+                    .bytes()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    .count();
+                &rest[..n]
+            };
+            if !name.is_empty() && !name.bytes().all(|c| c.is_ascii_digit()) {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Go's `strings.ToUpper`/`ToLower`: one rune → one rune (no `ß` → `SS`).
+fn map_case(s: &str, upper: bool) -> String {
+    s.chars()
+        .map(|c| {
+            let mut m: Vec<char> = if upper {
+                c.to_uppercase().collect()
+            } else {
+                c.to_lowercase().collect()
+            };
+            // Go uses the simple (one-rune) mappings: `ß` stays, `İ` lowers to `i`.
+            match m.len() {
+                1 => m.pop().unwrap_or(c),
+                _ if !upper => m[0],
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// Go `os.Expand` with `os.Getenv`.
@@ -641,8 +772,8 @@ pub fn call(name: &str, a: &[Value]) -> Result<Value, String> {
         "split" => Value::str_list(go_split(s(&a[0]), s(&a[1]))),
         "splitList" => Value::str_list(go_split(s(&a[1]), s(&a[0]))),
         "trim" => Value::str(s(&a[0]).trim_matches(|c: char| c.is_whitespace())),
-        "upper" => Value::str(s(&a[0]).to_uppercase()),
-        "lower" => Value::str(s(&a[0]).to_lowercase()),
+        "upper" => Value::str(map_case(s(&a[0]), true)),
+        "lower" => Value::str(map_case(s(&a[0]), false)),
         "title" => Value::str(go_title(s(&a[0]))),
         "untitle" => {
             let st = s(&a[0]);
@@ -823,7 +954,18 @@ pub fn call(name: &str, a: &[Value]) -> Result<Value, String> {
                 .collect();
             Value::str_list(all)
         }
-        "regexReplaceAll" => Value::str(regex(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2])).into_owned()),
+        "regexReplaceAll" if !replacement_ok(s(&a[2])) => {
+            return Err(format!("{UNSUPPORTED}a named group in a regexReplaceAll replacement"));
+        }
+        "regexReplaceAll" => {
+            let re = regex(s(&a[0]))?;
+            let re = if s(&a[2]).contains('$') {
+                capturing_regex(s(&a[0]))?
+            } else {
+                re
+            };
+            Value::str(re.replace_all(s(&a[1]), s(&a[2])).into_owned())
+        }
         "regexReplaceAllLiteral" => Value::str(
             regex(s(&a[0]))?
                 .replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))

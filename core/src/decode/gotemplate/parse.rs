@@ -576,6 +576,9 @@ impl Parser<'_> {
             }
             Kind::String | Kind::RawString => {
                 let Some(value) = unquote(&token.val) else {
+                    if unquote_escapes_valid(&token.val) {
+                        return Err(self.unsupported("a string with non-UTF-8 byte escapes"));
+                    }
                     return Err(self.errorf("invalid syntax"));
                 };
                 Term::Str {
@@ -731,6 +734,21 @@ pub fn unquote(s: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// Whether every escape is one Go accepts (the string failed only on a byte >= 0x80).
+fn unquote_escapes_valid(s: &str) -> bool {
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' | '"' | 'x' | 'u' | 'U') => {}
+                Some('0'..='7') => {}
+                _ => return false,
+            }
+        }
+    }
+    true
 }
 
 fn unquote_char(s: &str) -> Option<char> {

@@ -220,6 +220,43 @@ tcp:
           - address: "127.0.0.1:15434"
 "####,
     ),
+    (
+        r####"# {{ upper "straße" }} {{ lower "İ" }} {{ title "hello wORLD" }} {{ regexMatch "^\\d+$" "١٢" }} {{ regexReplaceAll "[\\w]+\\.(\\d+)" "ab.12 cd.3" "<$1>" }} {{ regexFind "b+" "abbbc" }} {{ regexReplaceAllLiteral "a" "banana" "$1" }}
+"####,
+        r####"# STRAßE i Hello WORLD false <12> <3> bbb b$1n$1n$1
+"####,
+    ),
+    (
+        r####"# {{ $d := dict "a" 1 }}{{ with $d.missing }}x{{ else with $d.a }}got{{ . }}{{ end }} {{ "tab\there" }} {{ `raw\n` }} {{ "\u00e9\x41" }} {{ eq nil nil }} {{ default "dflt" $d.nope }}
+"####,
+        r####"# got1 tab	here raw\n éA true dflt
+"####,
+    ),
+    (
+        r####"# {{ range $k := dict "b" 1 "a" 2 }}{{ $k }}{{ end }} {{ range $i, $c := list "x" "y" }}{{ $ }}{{ $i }}{{ end }} {{ untilStep 0 10 3 }} {{ untilStep 5 0 -2 }} {{ seq 2 5 }} {{ toJson (list 1.5 1e21 0.000001) }} {{ toJson "a&b" }}
+"####,
+        r####"# 21 false0false1 [0 3 6 9] [5 3 1] 2 3 4 5 [1.5,1e+21,0.000001] "a\u0026b"
+"####,
+    ),
+    (
+        r####"# {{ printf "%6.2f|%-6d|%+d|%x|%X|%o|%t|%c|%e|%g" 3.14159 42 5 "hi" 255 8 true 65 1234.5678 0.000012 }} {{ printf "%v %s" (dict "k" (list 1 "a")) (list "x" "y") }} {{ printf "%05.1f" 2.25 }} {{ printf "%q" 65 }}
+"####,
+        r####"#   3.14|42    |+5|6869|FF|10|true|A|1.234568e+03|1.2e-05 map[k:[1 a]] [x y] 002.2 'A'
+"####,
+    ),
+    (
+        r####"# {{ ternary 1 2 false }} {{ coalesce nil "" }} {{ empty (dict) }} {{ int "0x10" }} {{ int "08" }} {{ atoi "-5" }} {{ float64 3 }} {{ add 1 (int64 2) }} {{ len (keys (dict "a" 1)) }} {{ hasKey (dict) "x" }} {{ sub 1 2.5 }} {{ div 7 -2 }} {{ mod -7 3 }}
+"####,
+        r####"# 2 <no value> true 16 0 -5 3 3 1 false -1 -3 -1
+"####,
+    ),
+    (
+        r####"# {{ trimAll "/" "//a/b//" }} {{ trimPrefix "x" "abc" }} {{ replace "" "-" "ab" }} {{ splitList "," "" }} {{ join "-" (splitList "." "a.b.c") }} {{ len (split "" ",") }} {{ nospace " a b " }} {{ cat "a" 1 nil "b" }} {{ indent 2 "x\ny" }} {{ trunc 3 "abcdef" }} {{ substr 1 3 "abcdef" }}
+"####,
+        r####"# a/b abc -a-b- [] a-b-c 1 ab a 1 b   x
+  y abc bc
+"####,
+    ),
 ];
 
 #[test]
