@@ -223,9 +223,9 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
                         content: output.into_bytes(),
                     };
                     let out = String::from_utf8_lossy(&rendered.content).into_owned();
+                    let mapper = map.mapper(text, &out);
                     let to_source = |p: Pos| {
-                        let (line, column) =
-                            map.source_pos(text, &out, p.line as usize, p.column as usize);
+                        let (line, column) = mapper.source_pos(p.line as usize, p.column as usize);
                         Pos::new(line as u32, column as u32)
                     };
                     match decode_file_with(&rendered, &to_source) {

@@ -227,10 +227,10 @@ impl<'a> Exec<'a> {
             let elem = elem.loaded();
             match pipe.decl.len() {
                 0 => {}
-                1 => self.bind(pipe, 0, elem.clone()),
+                1 => self.bind(pipe, 0, elem.clone())?,
                 _ => {
-                    self.bind(pipe, 0, index);
-                    self.bind(pipe, 1, elem.clone());
+                    self.bind(pipe, 0, index)?;
+                    self.bind(pipe, 1, elem.clone())?;
                 }
             }
             let f = self.walk(&elem, &b.list)?;
@@ -242,18 +242,23 @@ impl<'a> Exec<'a> {
         Ok(Flow::Normal)
     }
 
-    fn bind(&mut self, pipe: &Pipe, i: usize, v: Value) {
+    fn bind(&mut self, pipe: &Pipe, i: usize, v: Value) -> R<()> {
         let name = &pipe.decl[i];
         if pipe.is_assign {
-            self.set_var(name, v);
+            self.set_var(name, v)?;
         } else {
             self.vars.push((name.clone(), v));
         }
+        Ok(())
     }
 
-    fn set_var(&mut self, name: &str, v: Value) {
-        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
-            slot.1 = v;
+    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+            Some(slot) => {
+                slot.1 = v;
+                Ok(())
+            }
+            None => Err(self.err_here(format!("undefined variable: {name}"))),
         }
     }
 
@@ -272,7 +277,7 @@ impl<'a> Exec<'a> {
         }
         let value = value.unwrap_or(Value::Invalid).loaded();
         for (i, _) in pipe.decl.iter().enumerate() {
-            self.bind(pipe, i, value.clone());
+            self.bind(pipe, i, value.clone())?;
         }
         Ok(value)
     }
@@ -280,11 +285,11 @@ impl<'a> Exec<'a> {
     fn not_a_function(&self, cmd: &Command, final_: &Option<Value>) -> R<()> {
         if cmd.args.len() > 1 || final_.is_some() {
             let a = &cmd.args[0];
-            return Err(self.errorf(
-                a.pos,
-                &a.render(),
-                format!("can't give argument to non-function {}", a.render()),
-            ));
+            let shown = match &a.term {
+                Term::Pipe(p) => p.render(),
+                _ => a.render(),
+            };
+            return Err(self.err_here(format!("can't give argument to non-function {shown}")));
         }
         Ok(())
     }
@@ -681,7 +686,10 @@ fn builtin_len(v: &Value) -> Result<Value, String> {
         Value::Str(s) => s.len() as i64,
         Value::List(l, _) => l.len() as i64,
         Value::Map(m) => m.borrow().len() as i64,
-        Value::Invalid | Value::Nil => return Err("len of nil pointer".into()),
+        Value::Invalid => {
+            return Err("reflect: call of reflect.Value.Type on zero Value".into());
+        }
+        Value::Nil => return Err("len of nil pointer".into()),
         other => return Err(format!("len of type {}", other.type_name())),
     }))
 }

@@ -973,6 +973,11 @@ pub fn call(name: &str, a: &[Value]) -> Result<Value, String> {
         ),
         "regexQuoteMeta" => Value::str(regex::escape(s(&a[0]))),
         "fail" => return Err(s(&a[0]).to_string()),
+        "sha256sum" => {
+            use sha2::Digest;
+            let h = sha2::Sha256::digest(s(&a[0]).as_bytes());
+            Value::str(h.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        }
         "uuidv4" => {
             let h = rand_string(32, b"0123456789abcdef");
             Value::str(format!(

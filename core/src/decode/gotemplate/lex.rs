@@ -130,6 +130,7 @@ pub fn lex(input: &str) -> Vec<Item> {
         start: 0,
         items: Vec::new(),
         paren_depth: 0,
+        line_cache: std::cell::Cell::new((0, 1)),
     };
     l.run();
     l.items
@@ -142,6 +143,8 @@ struct Lexer<'a> {
     start: usize,
     items: Vec<Item>,
     paren_depth: i32,
+    /// (offset, line at offset): positions only grow, so lines are counted once.
+    line_cache: std::cell::Cell<(usize, usize)>,
 }
 
 #[derive(Clone, Copy)]
@@ -155,7 +158,13 @@ enum State {
 
 impl Lexer<'_> {
     fn line_at(&self, pos: usize) -> usize {
-        1 + self.b[..pos].iter().filter(|&&c| c == b'\n').count()
+        let (from, line) = match self.line_cache.get() {
+            (p, l) if p <= pos => (p, l),
+            _ => (0, 1),
+        };
+        let line = line + self.b[from..pos].iter().filter(|&&c| c == b'\n').count();
+        self.line_cache.set((pos, line));
+        line
     }
 
     fn emit(&mut self, kind: Kind) {

@@ -157,49 +157,52 @@ impl SourceMap {
         }
     }
 
-    /// Map a 1-based (line, column in characters) of `rendered` to the template `source`.
-    pub fn source_pos(
-        &self,
-        source: &str,
-        rendered: &str,
-        line: usize,
-        column: usize,
-    ) -> (usize, usize) {
-        let Some(off) = offset_of(rendered, line, column) else {
+    /// A position mapper from `rendered` (this map's output) to the template `source`.
+    pub fn mapper<'a>(&'a self, source: &'a str, rendered: &'a str) -> PosMapper<'a> {
+        let starts = |t: &str| {
+            std::iter::once(0)
+                .chain(t.match_indices('\n').map(|(i, _)| i + 1))
+                .collect::<Vec<_>>()
+        };
+        PosMapper {
+            map: self,
+            source,
+            rendered,
+            source_lines: starts(source),
+            rendered_lines: starts(rendered),
+        }
+    }
+}
+
+/// Maps 1-based (line, column in characters) of a rendered text to its template.
+pub struct PosMapper<'a> {
+    map: &'a SourceMap,
+    source: &'a str,
+    rendered: &'a str,
+    source_lines: Vec<usize>,
+    rendered_lines: Vec<usize>,
+}
+
+impl PosMapper<'_> {
+    /// Template (line, column) that produced rendered (line, column).
+    pub fn source_pos(&self, line: usize, column: usize) -> (usize, usize) {
+        let Some(&start) = line.checked_sub(1).and_then(|l| self.rendered_lines.get(l)) else {
             return (line, column);
         };
-        let src = self.source_offset(off).min(source.len());
-        pos_of(source, src)
+        let rest = &self.rendered[start..];
+        let col = rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        let mut src = self.map.source_offset(start + col).min(self.source.len());
+        while !self.source.is_char_boundary(src) {
+            src -= 1;
+        }
+        let l = self.source_lines.partition_point(|&s| s <= src);
+        let ls = self.source_lines[l - 1];
+        (l, self.source[ls..src].chars().count() + 1)
     }
-}
-
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    if line == 0 {
-        return None;
-    }
-    let start = if line == 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let rest = &text[start..];
-    let col = rest
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    Some(start + col)
-}
-
-fn pos_of(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset;
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = 1 + before.matches('\n').count();
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]

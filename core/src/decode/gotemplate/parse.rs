@@ -518,7 +518,9 @@ impl Parser<'_> {
             let f = self.next().val;
             fields.extend(f[1..].split('.').map(str::to_string));
         }
-        let pos = node.pos;
+        // Go positions the combined node at its first `.field` (the chain's position).
+        let pos = chain_pos;
+        let inner_pos = node.pos;
         let term = match node.term {
             Term::Field(mut f) => {
                 f.extend(fields);
@@ -534,9 +536,14 @@ impl Parser<'_> {
                     super::fmt::go_quote(&node.render())
                 )));
             }
-            other => Term::Chain(Box::new(Arg { pos, term: other }), fields),
+            other => Term::Chain(
+                Box::new(Arg {
+                    pos: inner_pos,
+                    term: other,
+                }),
+                fields,
+            ),
         };
-        let _ = chain_pos;
         Ok(Some(Arg { pos, term }))
     }
 
@@ -611,6 +618,7 @@ impl Parser<'_> {
             return Err(self.unsupported("imaginary number constant"));
         }
         let clean = text.replace('_', "");
+        let hexlike = clean.starts_with("0x") || clean.starts_with("0X");
         let int = parse_go_int(&clean);
         let float = if let Some(i) = int {
             Some(i as f64)
@@ -628,6 +636,13 @@ impl Parser<'_> {
                 }
             })
         });
+        if int.is_none()
+            && float.is_some()
+            && !hexlike
+            && !clean.contains(['.', 'e', 'E', 'p', 'P'])
+        {
+            return Err(self.errorf(format!("integer overflow: {}", super::fmt::go_quote(&text))));
+        }
         if int.is_none() && float.is_none() {
             return Err(self.errorf(format!(
                 "illegal number syntax: {}",

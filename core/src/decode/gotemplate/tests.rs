@@ -379,6 +379,93 @@ c: {{ range $i, $e := 5 }}x{{ end }}
 "####,
         r####"template: :1:6: executing "" at <lt true false>: error calling lt: invalid type for comparison"####,
     ),
+    (
+        r####"a: {{ range list 1 }}x{{ else if true }}y{{ end }}
+"####,
+        r####"template: :1: unexpected <if> in input"####,
+    ),
+    (
+        r####"a: {{ break }}
+"####,
+        r####"template: :1: {{break}} outside {{range}}"####,
+    ),
+    (
+        r####"a: 1
+{{ if true }}
+b: 2
+{{ else }}
+c: 3
+{{ else }}
+{{ end }}
+"####,
+        r####"template: :6: expected end; found {{else}}"####,
+    ),
+    (
+        r####"a: {{ $x = 1 }}
+"####,
+        r####"template: :1:11: executing "" at <1>: undefined variable: $x"####,
+    ),
+    (
+        r####"a: {{ index (dict) 1 }}
+"####,
+        r####"template: :1:6: executing "" at <index (dict) 1>: error calling index: value has type int; should be string"####,
+    ),
+    (
+        r####"a: {{ len nil }}
+"####,
+        r####"template: :1:6: executing "" at <len nil>: error calling len: reflect: call of reflect.Value.Type on zero Value"####,
+    ),
+    (
+        r####"a: {{ "a" | upper "b" }}
+"####,
+        r####"template: :1:12: executing "" at <upper>: wrong number of args for upper: want 1 got 2"####,
+    ),
+    (
+        r####"a: {{ until "3" }}
+"####,
+        r####"template: :1:12: executing "" at <"3">: expected integer; found "3""####,
+    ),
+    (
+        r####"a: {{ printf 3 }}
+"####,
+        r####"template: :1:13: executing "" at <3>: expected string; found 3"####,
+    ),
+    (
+        r####"a: {{ nil }}
+"####,
+        r####"template: :1:6: executing "" at <nil>: nil is not a command"####,
+    ),
+    (
+        r####"a: {{ upper
+  "x"
+"####,
+        r####"template: :3: unclosed action started at :1"####,
+    ),
+    (
+        r####"a: {{ (list 1) 2 }}
+"####,
+        r####"template: :1:6: executing "" at <(list 1) 2>: can't give argument to non-function list 1"####,
+    ),
+    (
+        r####"a: {{ 1 | upper }}
+"####,
+        r####"template: :1:10: executing "" at <upper>: wrong type for value; expected string; got int"####,
+    ),
+    (
+        r####"a: {{ $m := dict "k" nil }}{{ $m.k.z }}
+"####,
+        r####"template: :1:32: executing "" at <$m.k.z>: nil pointer evaluating interface {}.z"####,
+    ),
+    (
+        r####"a: {{ range "abc" }}x{{ end }}
+"####,
+        r####"template: :1:12: executing "" at <"abc">: range can't iterate over abc"####,
+    ),
+    (
+        r####"a: {{ 99999999999999999999 }}
+"####,
+        r####"template: :1: integer overflow: "99999999999999999999""####,
+    ),
 ];
 
 #[test]
@@ -450,7 +537,7 @@ mod provider {
         let p = decode_provider(&[file("t.yml", "{{ define \"x\" }}a{{ end }}http: {}\n")]);
         assert!(matches!(p.status, ProviderStatus::Ok));
         assert_eq!(codes(&p), vec!["template-not-evaluated".to_string()]);
-        let p = decode_provider(&[file("t.yml", "a: {{ sha256sum \"x\" | trunc 4 }}\n")]);
+        let p = decode_provider(&[file("t.yml", "a: {{ sha1sum \"x\" | trunc 4 }}\n")]);
         assert!(codes(&p).contains(&"template-not-evaluated".to_string()));
     }
 
