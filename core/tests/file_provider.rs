@@ -178,10 +178,13 @@ fn yaml_v3_and_paerser_quirks_match_traefik() {
     let r = router("http:\n  routers:\n    r:\n      rule: Host(`a`)\n      Rule: Host(`b`)\n");
     assert_eq!(r["r"].rule, "Host(`a`)");
     // Null objects are dropped; only the first YAML document counts.
-    let r = router("http:\n  routers:\n    r:\n    q:\n      rule: Host(`a`)\n---\nhttp:\n  routers:\n    z:\n      rule: Host(`b`)\n");
+    let r = router(
+        "http:\n  routers:\n    r:\n    q:\n      rule: Host(`a`)\n---\nhttp:\n  routers:\n    z:\n      rule: Host(`b`)\n",
+    );
     assert_eq!(r.keys().collect::<Vec<_>>(), vec!["q"]);
     // Hex and exponent numbers are converted before parsing.
-    let r = router("http:\n  routers:\n    r:\n      priority: 0x10\n    s:\n      priority: 1e3\n");
+    let r =
+        router("http:\n  routers:\n    r:\n      priority: 0x10\n    s:\n      priority: 1e3\n");
     assert_eq!((r["r"].priority, r["s"].priority), (16, 1000));
     // Unknown top-level keys are ignored.
     let r = router("foo: bar\nhttp:\n  routers:\n    r:\n      rule: Host(`a`)\n");
@@ -191,6 +194,9 @@ fn yaml_v3_and_paerser_quirks_match_traefik() {
         "http:\n  routers:\n    r:\n      priority: 1.5\n",
         "http:\n  routers:\n    r:\n      rule: 2001-12-14\n",
     ] {
-        assert!(decode_provider(&[file("a.yml", text)]).is_rejected(), "{text}");
+        assert!(
+            decode_provider(&[file("a.yml", text)]).is_rejected(),
+            "{text}"
+        );
     }
 }
