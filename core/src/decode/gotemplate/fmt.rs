@@ -392,7 +392,7 @@ pub fn query_escape(s: &str) -> String {
 /// `json.Marshal` of a template value (map keys sorted, HTML characters escaped).
 pub fn to_json(v: &Value) -> String {
     let mut out = String::new();
-    json_write(v, &mut out);
+    json_write(v, &mut out, 0);
     out
 }
 
@@ -415,7 +415,11 @@ fn json_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn json_write(v: &Value, out: &mut String) {
+fn json_write(v: &Value, out: &mut String, depth: usize) {
+    if depth > 64 {
+        out.push_str("null");
+        return;
+    }
     match v {
         Value::Invalid | Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -428,7 +432,7 @@ fn json_write(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                json_write(x, out);
+                json_write(x, out, depth + 1);
             }
             out.push(']');
         }
@@ -440,7 +444,7 @@ fn json_write(v: &Value, out: &mut String) {
                 }
                 json_str(k, out);
                 out.push(':');
-                json_write(x, out);
+                json_write(x, out, depth + 1);
             }
             out.push('}');
         }

@@ -660,6 +660,30 @@ fn i(v: &Value) -> i64 {
 pub fn call(name: &str, a: &[Value]) -> Result<Value, String> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
+    // Size guards: lists and strings this large are not homelab configuration.
+    const MAX_ITEMS: i64 = 1_000_000;
+    let too_big = |n: i64| n.unsigned_abs() > MAX_ITEMS as u64;
+    match name {
+        "until" if too_big(i(&a[0])) => {
+            return Err(format!(
+                "{UNSUPPORTED}a list of more than {MAX_ITEMS} items"
+            ));
+        }
+        "untilStep" | "seq"
+            if a.iter().any(|x| too_big(i(x)))
+                || (name == "untilStep"
+                    && i(&a[2]) != 0
+                    && too_big((i(&a[1]) - i(&a[0])) / i(&a[2]))) =>
+        {
+            return Err(format!(
+                "{UNSUPPORTED}a list of more than {MAX_ITEMS} items"
+            ));
+        }
+        "repeat" if i(&a[0]).saturating_mul(s(&a[1]).len() as i64) > 16 * MAX_ITEMS => {
+            return Err(format!("{UNSUPPORTED}a string longer than 16 MB"));
+        }
+        _ => {}
+    }
     Ok(match name {
         "until" => untilstep(0, i(&a[0]), if i(&a[0]) < 0 { -1 } else { 1 }),
         "untilStep" => untilstep(i(&a[0]), i(&a[1]), i(&a[2])),
@@ -821,29 +845,37 @@ pub fn call(name: &str, a: &[Value]) -> Result<Value, String> {
             }
             Value::str(s(&a[1]).repeat(i(&a[0]) as usize))
         }
-        "trunc" => {
-            let st = s(&a[1]);
-            let c = i(&a[0]);
+        "trunc" | "substr" => {
+            // Byte offsets, like Go; a cut inside a UTF-8 character is not reproduced.
+            let st = s(&a[a.len() - 1]);
             let n = st.len() as i64;
-            Value::str(if c < 0 && -c < n {
-                &st[(n + c) as usize..]
-            } else if c >= 0 && n > c {
-                &st[..c as usize]
+            let (from, to) = if name == "trunc" {
+                let c = i(&a[0]);
+                if c < 0 && -c < n {
+                    (n + c, n)
+                } else if c >= 0 && n > c {
+                    (0, c)
+                } else {
+                    (0, n)
+                }
             } else {
-                st
-            })
-        }
-        "substr" => {
-            let st = s(&a[2]);
-            let (start, end) = (i(&a[0]), i(&a[1]));
-            let n = st.len() as i64;
-            Value::str(if start < 0 {
-                &st[..end.clamp(0, n) as usize]
-            } else if end < 0 || end > n {
-                &st[start.min(n) as usize..]
-            } else {
-                &st[start.min(end) as usize..end as usize]
-            })
+                let (start, end) = (i(&a[0]), i(&a[1]));
+                if start < 0 {
+                    (0, end.clamp(0, n))
+                } else if end < 0 || end > n {
+                    (start.min(n), n)
+                } else if start > end {
+                    return Err(format!("{UNSUPPORTED}substr with start > end (Go panics)"));
+                } else {
+                    (start, end)
+                }
+            };
+            match st.get(from as usize..to as usize) {
+                Some(x) => Value::str(x),
+                None => {
+                    return Err(format!("{UNSUPPORTED}{name} cutting inside a UTF-8 character"));
+                }
+            }
         }
         "indent" | "nindent" => {
             let pad = " ".repeat(i(&a[0]).max(0) as usize);
@@ -1133,6 +1165,13 @@ fn seq(p: &[i64]) -> Value {
 
 /// `reflect.DeepEqual` on template values.
 pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    deep_equal_at(a, b, 0)
+}
+
+fn deep_equal_at(a: &Value, b: &Value, depth: usize) -> bool {
+    if depth > 64 {
+        return false;
+    }
     match (a, b) {
         (Value::Invalid | Value::Nil, Value::Invalid | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -1140,13 +1179,17 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::List(x, tx), Value::List(y, ty)) => {
-            tx == ty && x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+            tx == ty
+                && x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| deep_equal_at(p, q, depth + 1))
         }
         (Value::Map(x), Value::Map(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal_at(v, w, depth + 1)))
         }
         _ => false,
     }

@@ -105,6 +105,12 @@ pub fn render(text: &str) -> Result<String, TemplateError> {
 
 /// Render with the template named `name` (Traefik: the provider's `filename` option).
 pub fn render_detailed(name: &str, text: &str) -> Rendered {
+    // Parsing and executing recurse with the template's nesting (bounded at 300 levels):
+    // run on a stack of our own so that deep templates cannot overflow the caller's.
+    stacker::grow(64 * 1024 * 1024, || render_on_stack(name, text))
+}
+
+fn render_on_stack(name: &str, text: &str) -> Rendered {
     let fail = |f: ParseFail| match f {
         ParseFail::Error { message, line } => Rendered::Error(TemplateError {
             message,

@@ -148,6 +148,8 @@ pub struct Parser<'a> {
     vars: Vec<String>,
     range_depth: usize,
     action_line: usize,
+    /// Nesting of pipelines and controls (recursion guard).
+    depth: usize,
 }
 
 type P<T> = Result<T, ParseFail>;
@@ -161,6 +163,7 @@ pub fn parse(name: &str, text: &str) -> P<Vec<Node>> {
         vars: vec!["$".into()],
         range_depth: 0,
         action_line: 0,
+        depth: 0,
     };
     let mut root = Vec::new();
     while p.peek().kind != Kind::Eof {
@@ -348,9 +351,21 @@ impl Parser<'_> {
 
     fn control(&mut self, allow_else_if: bool, context: &str) -> P<Branch> {
         let nvars = self.vars.len();
+        self.enter()?;
         let r = self.control_inner(allow_else_if, context);
+        self.depth -= 1;
         self.vars.truncate(nvars);
         r
+    }
+
+    /// Go allows 10000 levels; this evaluator stops earlier rather than overflow its stack.
+    fn enter(&mut self) -> P<()> {
+        self.depth += 1;
+        if self.depth > 300 {
+            self.depth -= 1;
+            return Err(self.unsupported("templates nested more than 300 levels deep"));
+        }
+        Ok(())
     }
 
     fn control_inner(&mut self, allow_else_if: bool, context: &str) -> P<Branch> {
@@ -396,6 +411,13 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: Kind) -> P<Pipe> {
+        self.enter()?;
+        let r = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: Kind) -> P<Pipe> {
         let token = self.peek_non_space();
         let mut pipe = Pipe {
             pos: token.pos,

@@ -572,3 +572,28 @@ fn go_value_printing() {
         assert_eq!(render(t).as_deref(), Ok(want), "{t}");
     }
 }
+
+#[test]
+fn pathological_inputs_do_not_crash() {
+    let deep = format!("{}1{}", "{{ (".repeat(1), ")".repeat(1)) + &"(".repeat(2000);
+    assert!(matches!(
+        render_detailed(
+            "",
+            &format!("{{{{ {} }}}}", "(".repeat(2000) + "1" + &")".repeat(2000))
+        ),
+        Rendered::Unsupported { .. }
+    ));
+    let _ = render(&deep);
+    let ifs = "{{ if true }}".repeat(1000) + &"{{ end }}".repeat(1000);
+    assert!(matches!(
+        render_detailed("", &ifs),
+        Rendered::Unsupported { .. }
+    ));
+    let self_ref = "{{ $d := dict }}{{ $_ := set $d \"me\" $d }}{{ len (toJson $d) }}";
+    assert!(render(self_ref).is_ok());
+    assert!(matches!(
+        render_detailed("", "{{ range until 100000000 }}x{{ end }}"),
+        Rendered::Unsupported { .. }
+    ));
+    assert!(render("{{ trunc 1 \"é\" }}").is_err());
+}

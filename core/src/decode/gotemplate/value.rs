@@ -108,11 +108,16 @@ impl Value {
     /// `fmt.Sprint(v)` of one value (`%v`).
     pub fn go_string(&self) -> String {
         let mut s = String::new();
-        self.write_v(&mut s, true);
+        self.write_v(&mut s, true, 0);
         s
     }
 
-    fn write_v(&self, out: &mut String, top: bool) {
+    fn write_v(&self, out: &mut String, top: bool, depth: usize) {
+        if depth > 64 {
+            // A map that contains itself: Go recurses until its stack overflows.
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Invalid => out.push_str(if top { "<no value>" } else { "<nil>" }),
             Value::Nil => out.push_str("<nil>"),
@@ -126,7 +131,7 @@ impl Value {
                     if i > 0 {
                         out.push(' ');
                     }
-                    v.write_v(out, false);
+                    v.write_v(out, false, depth + 1);
                 }
                 out.push(']');
             }
@@ -138,7 +143,7 @@ impl Value {
                     }
                     out.push_str(k);
                     out.push(':');
-                    v.write_v(out, false);
+                    v.write_v(out, false, depth + 1);
                 }
                 out.push(']');
             }
