@@ -8,6 +8,7 @@ use super::naming::{
     RefError, is_namespace_allowed, make_id, make_service_key, resolve_reference,
     servers_transport_key,
 };
+use super::spec::IntOrString;
 use super::spec::{IngressRouteTcpSpec, ServiceTcp};
 use crate::finding::Severity;
 use crate::model::{
@@ -258,13 +259,33 @@ impl Ctx<'_> {
         ns: &str,
         svc: &ServiceTcp,
     ) -> Result<Vec<TcpServer>, String> {
+        let addresses = self.l4_server_addresses(obj, path, ns, &L4Backend::of_tcp(svc))?;
+        Ok(addresses
+            .into_iter()
+            .map(|address| TcpServer {
+                address,
+                tls: svc.tls,
+                ..TcpServer::default()
+            })
+            .collect())
+    }
+
+    /// `loadTCPServers` / `loadUDPServers` minus the server type: the addresses Traefik
+    /// would balance over for a Kubernetes Service referenced by a TCP or UDP route.
+    pub(super) fn l4_server_addresses(
+        &mut self,
+        obj: &Object,
+        path: &[Seg],
+        ns: &str,
+        svc: &L4Backend<'_>,
+    ) -> Result<Vec<String>, String> {
         if !self.opts.watches(ns) {
             return Err(format!(
                 "failed to get service {ns}/{}: namespace is not within watched namespaces",
                 svc.name
             ));
         }
-        let Some(service) = self.cluster.service(ns, &svc.name) else {
+        let Some(service) = self.cluster.service(ns, svc.name) else {
             return Err("service not found".to_string());
         };
         let external = service.spec.type_ == "ExternalName";
@@ -274,7 +295,7 @@ impl Ctx<'_> {
                 svc.name
             ));
         }
-        let (port, warning) = service_port(service, &svc.port)?;
+        let (port, warning) = service_port(service, svc.port)?;
         if let Some(w) = warning {
             self.report(
                 Severity::Warning,
@@ -285,11 +306,7 @@ impl Ctx<'_> {
                 w,
             );
         }
-        let server = |address: String| TcpServer {
-            address,
-            tls: svc.tls,
-            ..TcpServer::default()
-        };
+        let server = |address: String| address;
         let mut servers = Vec::new();
         if service.spec.type_ == "NodePort" && svc.node_port_lb {
             if self.opts.disable_cluster_scope_resources {
@@ -297,7 +314,7 @@ impl Ctx<'_> {
             }
             if self.cluster.nodes.is_empty() {
                 if self.opts.assume_endpoints {
-                    self.assumed_endpoints(obj, path, ns, &svc.name, "Node");
+                    self.assumed_endpoints(obj, path, ns, svc.name, "Node");
                     return Ok(servers);
                 }
                 return Err(format!(
@@ -329,9 +346,9 @@ impl Ctx<'_> {
                     .map_err(|e| format!("getting native Kubernetes Service address: {e}"))?;
                 return Ok(vec![server(address)]);
             }
-            match self.cluster.slices(ns, &svc.name) {
+            match self.cluster.slices(ns, svc.name) {
                 None if self.opts.assume_endpoints => {
-                    self.assumed_endpoints(obj, path, ns, &svc.name, "EndpointSlice");
+                    self.assumed_endpoints(obj, path, ns, svc.name, "EndpointSlice");
                     return Ok(servers);
                 }
                 None => {}
@@ -367,5 +384,41 @@ impl Ctx<'_> {
             return Err(format!("no servers found for {ns}/{}", svc.name));
         }
         Ok(servers)
+    }
+}
+
+/// The fields of a TCP or UDP route's service reference that server lookup needs.
+pub(super) struct L4Backend<'a> {
+    /// Service name.
+    pub name: &'a str,
+    /// Namespace as written on the reference.
+    pub namespace: &'a str,
+    /// Port (number or name).
+    pub port: &'a IntOrString,
+    /// `nativeLB`.
+    pub native_lb: Option<bool>,
+    /// `nodePortLB`.
+    pub node_port_lb: bool,
+}
+
+impl<'a> L4Backend<'a> {
+    fn of_tcp(svc: &'a ServiceTcp) -> Self {
+        Self {
+            name: &svc.name,
+            namespace: &svc.namespace,
+            port: &svc.port,
+            native_lb: svc.native_lb,
+            node_port_lb: svc.node_port_lb,
+        }
+    }
+
+    pub(super) fn of_udp(svc: &'a super::spec::ServiceUdp) -> Self {
+        Self {
+            name: &svc.name,
+            namespace: &svc.namespace,
+            port: &svc.port,
+            native_lb: svc.native_lb,
+            node_port_lb: svc.node_port_lb,
+        }
     }
 }

@@ -1,12 +1,11 @@
 //! IngressRouteUDP → UDP routers and services (`kubernetes_udp.go`).
 
 use super::Ctx;
-use super::backend::{join_host_port, native_address, service_port};
 use super::http::path_with;
 use super::manifest::{Object, Seg};
 use super::naming::{RefError, is_namespace_allowed, make_id};
 use super::spec::{IngressRouteUdpSpec, ServiceUdp};
-use crate::finding::Severity;
+use super::tcp::L4Backend;
 use crate::model::{
     UdpRouter, UdpServer, UdpServersLoadBalancer, UdpService, UdpWeightedRoundRobin, UdpWrrService,
 };
@@ -129,110 +128,10 @@ impl Ctx<'_> {
         ns: &str,
         svc: &ServiceUdp,
     ) -> Result<Vec<UdpServer>, String> {
-        if !self.opts.watches(ns) {
-            return Err(format!(
-                "failed to get service {ns}/{}: namespace is not within watched namespaces",
-                svc.name
-            ));
-        }
-        let Some(service) = self.cluster.service(ns, &svc.name) else {
-            return Err("service not found".to_string());
-        };
-        let external = service.spec.type_ == "ExternalName";
-        if external && !self.opts.allow_external_name_services {
-            return Err(format!(
-                "externalName services not allowed: {ns}/{}",
-                svc.name
-            ));
-        }
-        let (port, warning) = service_port(service, &svc.port)?;
-        if let Some(w) = warning {
-            self.report(
-                Severity::Warning,
-                "k8s-service-port-mismatch",
-                obj,
-                path,
-                None,
-                w,
-            );
-        }
-        let server = |address: String| UdpServer { address };
-        let mut servers = Vec::new();
-        if service.spec.type_ == "NodePort" && svc.node_port_lb {
-            if self.opts.disable_cluster_scope_resources {
-                return Err("nodes lookup is disabled".to_string());
-            }
-            if self.cluster.nodes.is_empty() {
-                if self.opts.assume_endpoints {
-                    self.assumed_endpoints(obj, path, ns, &svc.name, "Node");
-                    return Ok(servers);
-                }
-                return Err(format!(
-                    "nodes not found for NodePort service {}/{}",
-                    svc.namespace, svc.name
-                ));
-            }
-            for node in &self.cluster.nodes {
-                for addr in node.iter().filter(|a| a.type_ == "InternalIP") {
-                    servers.push(server(join_host_port(&addr.address, port.node_port)));
-                }
-            }
-            if servers.is_empty() {
-                return Err(format!(
-                    "no servers were generated for service {}/{}",
-                    svc.namespace, svc.name
-                ));
-            }
-            return Ok(servers);
-        }
-        if external {
-            servers.push(server(join_host_port(
-                &service.spec.external_name,
-                port.port,
-            )));
-        } else {
-            if svc.native_lb.unwrap_or(self.opts.native_lb_by_default) {
-                let address = native_address(service, &port)
-                    .map_err(|e| format!("getting native Kubernetes Service address: {e}"))?;
-                return Ok(vec![server(address)]);
-            }
-            match self.cluster.slices(ns, &svc.name) {
-                None if self.opts.assume_endpoints => {
-                    self.assumed_endpoints(obj, path, ns, &svc.name, "EndpointSlice");
-                    return Ok(servers);
-                }
-                None => {}
-                Some(slices) => {
-                    let mut seen = std::collections::HashSet::new();
-                    for slice in slices {
-                        let Some(p) = slice
-                            .ports
-                            .iter()
-                            .find(|p| p.name.as_deref() == Some(port.name.as_str()))
-                        else {
-                            continue;
-                        };
-                        let p = p.port.unwrap_or(0);
-                        if p == 0 {
-                            continue;
-                        }
-                        for ep in &slice.endpoints {
-                            if ep.conditions.ready != Some(true) {
-                                continue;
-                            }
-                            for address in &ep.addresses {
-                                if seen.insert(address.clone()) {
-                                    servers.push(server(join_host_port(address, p)));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if servers.is_empty() && !self.opts.allow_empty_services {
-            return Err(format!("no servers found for {ns}/{}", svc.name));
-        }
-        Ok(servers)
+        let addresses = self.l4_server_addresses(obj, path, ns, &L4Backend::of_udp(svc))?;
+        Ok(addresses
+            .into_iter()
+            .map(|address| UdpServer { address })
+            .collect())
     }
 }
