@@ -1,0 +1,180 @@
+//! The gate: one inbox snapshot in, a verdict and (when accepted) the bytes to publish out.
+
+use crate::inbox::Snapshot;
+use crate::render;
+use std::time::{Duration, Instant};
+use sync_core::decode::file_provider::decode_provider;
+use sync_core::finding::{Finding, Severity};
+use sync_core::provider::names;
+use sync_core::report::Report;
+use sync_core::source::{Pos, SourceRef};
+use sync_core::static_config::StaticConfig;
+
+/// What the gate decided about one snapshot.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The inbox revision judged.
+    pub revision: String,
+    /// The full report (contract of `syncctl validate`), refusals included.
+    pub report: Report,
+    /// The file to publish, when the inbox passes.
+    pub rendered: Option<Vec<u8>>,
+    /// Number of files read.
+    pub files: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Time spent decoding, validating and rendering.
+    pub elapsed: Duration,
+}
+
+impl Verdict {
+    /// Whether the snapshot may be published.
+    pub fn accepted(&self) -> bool {
+        self.rendered.is_some()
+    }
+
+    /// The findings that block publication (errors; warnings too under `--strict`).
+    pub fn blocking<'a>(&'a self, strict: bool) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.report.findings.iter().filter(move |f| {
+            f.severity == Severity::Error || (strict && f.severity == Severity::Warning)
+        })
+    }
+}
+
+/// Judge a snapshot: decode like Traefik's file provider, validate, and render when clean.
+pub fn evaluate(snapshot: &Snapshot, static_config: Option<&StaticConfig>, strict: bool) -> Verdict {
+    let started = Instant::now();
+    let provider = decode_provider(&snapshot.files);
+    let mut report = crate::validation::validate(static_config, std::slice::from_ref(&provider));
+    for r in &snapshot.refusals {
+        report.findings.push(
+            Finding::new(Severity::Error, r.code, r.message.clone())
+                .source(Some(SourceRef::file(names::FILE, &r.path, Pos::default())))
+                .help(r.help.clone()),
+        );
+    }
+    let count = |report: &Report, s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let blocked = count(&report, Severity::Error) > 0
+        || (strict && count(&report, Severity::Warning) > 0)
+        || provider.is_rejected();
+    let mut rendered = None;
+    if !blocked {
+        match render::render(&snapshot.files, &snapshot.revision, &provider.config) {
+            Ok(bytes) => rendered = Some(bytes),
+            Err(e) => report.findings.push(
+                Finding::new(Severity::Error, "render-mismatch", e.to_string()).help(
+                    "file-provider could not prove the merged file equivalent to the inbox; \
+                     nothing was published. Simplify the construct named above and report it",
+                ),
+            ),
+        }
+    }
+    report.normalize_findings();
+    Verdict {
+        revision: snapshot.revision.clone(),
+        errors: count(&report, Severity::Error),
+        warnings: count(&report, Severity::Warning),
+        report,
+        rendered,
+        files: snapshot.files.len(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// One line per finding: `path:line:col: severity[code] object: message (fix: help)`.
+pub fn describe(f: &Finding) -> String {
+    let place = f
+        .source
+        .as_ref()
+        .map(SourceRef::display)
+        .unwrap_or_else(|| "inbox".to_string());
+    let sev = match f.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    };
+    let mut s = format!("{place}: {sev}[{}]", f.code);
+    if let Some(o) = &f.object {
+        s.push_str(&format!(" {o}"));
+    }
+    s.push_str(&format!(": {}", f.message));
+    if let Some(h) = &f.help {
+        s.push_str(&format!(" (fix: {h})"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::decode::file_provider::SourceFile;
+
+    fn snap(files: &[(&str, &str)]) -> Snapshot {
+        let files: Vec<SourceFile> = files
+            .iter()
+            .map(|(p, c)| SourceFile {
+                path: p.to_string(),
+                content: c.as_bytes().to_vec(),
+            })
+            .collect();
+        Snapshot {
+            revision: crate::inbox::revision(&files),
+            files,
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn valid_inbox_renders() {
+        let v = evaluate(
+            &snap(&[("a.yml", "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n")]),
+            None,
+            false,
+        );
+        assert!(v.accepted(), "{:?}", v.report.findings);
+        assert_eq!(v.errors, 0);
+    }
+
+    #[test]
+    fn syntax_error_blocks_with_position() {
+        let v = evaluate(
+            &snap(&[
+                ("a.yml", "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n"),
+                ("b.yml", "http:\n  routers:\n   x: [\n"),
+            ]),
+            None,
+            false,
+        );
+        assert!(!v.accepted());
+        let first = v.blocking(false).next().unwrap();
+        let line = describe(first);
+        assert!(line.starts_with("b.yml:"), "{line}");
+        assert!(line.contains("fix:"), "{line}");
+    }
+
+    #[test]
+    fn unknown_field_blocks() {
+        let v = evaluate(
+            &snap(&[("a.yml", "http:\n  routers:\n    r:\n      rulez: Path(`/`)\n")]),
+            None,
+            false,
+        );
+        assert!(!v.accepted());
+        assert!(describe(v.blocking(false).next().unwrap()).contains("a.yml:4:7"));
+    }
+
+    #[test]
+    fn strict_blocks_warnings() {
+        let files = [
+            ("a.yml", "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n"),
+            ("b.yml", "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:2\n"),
+        ];
+        let lax = evaluate(&snap(&files), None, false);
+        assert!(lax.accepted());
+        assert!(lax.warnings > 0);
+        let strict = evaluate(&snap(&files), None, true);
+        assert!(!strict.accepted());
+    }
+}
