@@ -13,6 +13,8 @@ pub mod model;
 pub mod objects;
 pub mod provider;
 pub mod report;
+pub mod routing;
 pub mod rules;
 pub mod source;
 pub mod static_config;
+pub mod validate;

@@ -59,18 +59,31 @@ pub fn manifest_files(path: &Path) -> Result<Vec<SourceFile>, LoadError> {
     let mut out = Vec::new();
     walk(path, &mut out, &|name| {
         let lower = name.to_ascii_lowercase();
-        [".yml", ".yaml", ".json"].iter().any(|e| lower.ends_with(e))
+        [".yml", ".yaml", ".json"]
+            .iter()
+            .any(|e| lower.ends_with(e))
     })?;
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<SourceFile>, keep: &dyn Fn(&str) -> bool) -> Result<(), LoadError> {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<SourceFile>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<(), LoadError> {
     let mut entries: Vec<(String, PathBuf, bool)> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
         .map(|entry| {
             let entry = entry.map_err(|e| io(dir, e))?;
-            let is_dir = entry.file_type().map_err(|e| io(&entry.path(), e))?.is_dir();
-            Ok((entry.file_name().to_string_lossy().into_owned(), entry.path(), is_dir))
+            let is_dir = entry
+                .file_type()
+                .map_err(|e| io(&entry.path(), e))?
+                .is_dir();
+            Ok((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+                is_dir,
+            ))
         })
         .collect::<Result<_, LoadError>>()?;
     entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));

@@ -87,7 +87,10 @@ impl StaticConfig {
         let entries: Vec<RawEntry> = if path.to_ascii_lowercase().ends_with(".toml") {
             crate::decode::toml_raw::parse(text)?
         } else {
-            match crate::decode::yaml::parse_documents(text)?.into_iter().next() {
+            match crate::decode::yaml::parse_documents(text)?
+                .into_iter()
+                .next()
+            {
                 Some(doc) => match doc.raw {
                     Raw::Map(entries) => entries,
                     _ => Vec::new(),
@@ -110,16 +113,24 @@ impl StaticConfig {
                     ep.name.clone(),
                     EntryPoint {
                         address: leaf(ep, "address").unwrap_or_default(),
-                        as_default: leaf(ep, "asDefault").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                        as_default: leaf(ep, "asDefault")
+                            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
                     },
                 );
             }
         }
         if let Some(providers) = root.child_fold("providers") {
             cfg.providers_precedence = providers.child_fold("precedence").map(|p| {
-                list(p).into_iter().map(|s| s.to_ascii_lowercase()).collect()
+                list(p)
+                    .into_iter()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect()
             });
-            for (key, name) in [("file", "file"), ("consul", "consul"), ("kubernetesCRD", "kubernetescrd")] {
+            for (key, name) in [
+                ("file", "file"),
+                ("consul", "consul"),
+                ("kubernetesCRD", "kubernetescrd"),
+            ] {
                 if providers.child_fold(key).is_some() {
                     cfg.enabled_providers.push(name.into());
                 }
@@ -134,7 +145,10 @@ impl StaticConfig {
         if let Some(resolvers) = root.child_fold("certificatesResolvers") {
             cfg.cert_resolvers = resolvers.children.iter().map(|c| c.name.clone()).collect();
         }
-        if let Some(syntax) = root.child_fold("core").and_then(|c| leaf(c, "defaultRuleSyntax")) {
+        if let Some(syntax) = root
+            .child_fold("core")
+            .and_then(|c| leaf(c, "defaultRuleSyntax"))
+        {
             cfg.default_rule_syntax = syntax;
         }
         cfg.api = root.child_fold("api").is_some();
@@ -163,7 +177,11 @@ fn list(node: &Node) -> Vec<String> {
     match &node.list {
         Some(l) => l.items.clone(),
         None if node.value.is_empty() => node.children.iter().map(|c| c.value.clone()).collect(),
-        None => node.value.split(',').map(|s| s.trim().to_string()).collect(),
+        None => node
+            .value
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect(),
     }
 }
 
@@ -179,7 +197,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.default_entry_points(), vec!["web", "websecure"]);
-        assert_eq!(cfg.providers_precedence, Some(vec!["file".into(), "consul".into()]));
+        assert_eq!(
+            cfg.providers_precedence,
+            Some(vec!["file".into(), "consul".into()])
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Verdict {
 pub fn evaluate(snapshot: &Snapshot, static_config: Option<&StaticConfig>, strict: bool) -> Verdict {
     let started = Instant::now();
     let provider = decode_provider(&snapshot.files);
-    let mut report = crate::validation::validate(static_config, std::slice::from_ref(&provider));
+    let mut report = sync_core::validate::validate(static_config, std::slice::from_ref(&provider));
     for r in &snapshot.refusals {
         report.findings.push(
             Finding::new(Severity::Error, r.code, r.message.clone())

@@ -15,4 +15,4 @@ pub mod publish;
 pub mod render;
 pub mod server;
 pub mod status;
-mod validation;
+

@@ -142,9 +142,16 @@ fn reject(provider: &mut ProviderConfig, e: DecodeError, root_key: &str) {
         Finding::new(
             Severity::Error,
             "provider-rejected",
-            format!("the whole Consul KV configuration is rejected by Traefik: {}", e.message),
+            format!(
+                "the whole Consul KV configuration is rejected by Traefik: {}",
+                e.message
+            ),
         )
-        .source(key.as_deref().map(SourceRef::consul_key).or_else(|| Some(SourceRef::provider(names::CONSUL))))
+        .source(
+            key.as_deref()
+                .map(SourceRef::consul_key)
+                .or_else(|| Some(SourceRef::provider(names::CONSUL))),
+        )
         .help(help),
     );
     let text = match key {
@@ -269,7 +276,11 @@ fn list_traps(lists: &[ListGroup], findings: &mut Vec<Finding>) {
 }
 
 /// Traefik's `DecodeToNode`: keys → tree, segments merged ignoring case.
-fn build_tree(pairs: &[(String, String)], root_key: &str, findings: &mut Vec<Finding>) -> Option<Node> {
+fn build_tree(
+    pairs: &[(String, String)],
+    root_key: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Node> {
     if pairs.is_empty() {
         return None;
     }
@@ -296,8 +307,18 @@ fn build_tree(pairs: &[(String, String)], root_key: &str, findings: &mut Vec<Fin
 }
 
 /// The child named `name` ignoring case, created when missing.
-fn child_index(node: &mut Node, name: &str, prefix: &str, key: &str, findings: &mut Vec<Finding>) -> usize {
-    if let Some(i) = node.children.iter().position(|c| c.name.eq_ignore_ascii_case(name)) {
+fn child_index(
+    node: &mut Node,
+    name: &str,
+    prefix: &str,
+    key: &str,
+    findings: &mut Vec<Finding>,
+) -> usize {
+    if let Some(i) = node
+        .children
+        .iter()
+        .position(|c| c.name.eq_ignore_ascii_case(name))
+    {
         let existing = &node.children[i].name;
         if existing != name && is_object_level(node) {
             findings.push(
@@ -314,7 +335,8 @@ fn child_index(node: &mut Node, name: &str, prefix: &str, key: &str, findings: &
         }
         return i;
     }
-    node.children.push(Node::inner(name, At::Key(prefix.to_string())));
+    node.children
+        .push(Node::inner(name, At::Key(prefix.to_string())));
     node.children.len() - 1
 }
 
@@ -339,7 +361,10 @@ mod tests {
 
     #[test]
     fn list_parent_matches_traefik() {
-        assert_eq!(list_parent("traefik/http/routers/r/entryPoints/0"), Some("traefik/http/routers/r/entryPoints"));
+        assert_eq!(
+            list_parent("traefik/http/routers/r/entryPoints/0"),
+            Some("traefik/http/routers/r/entryPoints")
+        );
         assert_eq!(list_parent("traefik/http/routers/r/rule"), None);
     }
 

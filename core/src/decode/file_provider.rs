@@ -34,7 +34,9 @@ pub struct SourceFile {
 /// alone decides (`.toml`, `.yml`, `.yaml`, any case); dot-files are not skipped.
 pub fn is_supported_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".toml", ".yml", ".yaml"].iter().any(|ext| lower.ends_with(ext))
+    [".toml", ".yml", ".yaml"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// A file that could not be decoded: the reason and where.
@@ -105,14 +107,13 @@ pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
         }
     })?;
     let entries = root_entries(&file.path, text).map_err(|e| FileError::new(&file.path, e))?;
-    let root = raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(|e| FileError::new(&file.path, e))?;
+    let root =
+        raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(|e| FileError::new(&file.path, e))?;
     if root.children.is_empty() {
         return Ok(DecodedFile::default());
     }
     let config: Configuration = from_node(&root).map_err(|e| FileError::new(&file.path, e))?;
-    let origins = origins_from_tree(&root, |pos| {
-        SourceRef::file(names::FILE, &file.path, pos)
-    });
+    let origins = origins_from_tree(&root, |pos| SourceRef::file(names::FILE, &file.path, pos));
     Ok(DecodedFile {
         config: Some(config),
         origins,

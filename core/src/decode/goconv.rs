@@ -9,7 +9,10 @@ fn syntax(func: &str, s: &str) -> String {
 }
 
 fn range(func: &str, s: &str) -> String {
-    format!("strconv.{func}: parsing {}: value out of range", go_quote(s))
+    format!(
+        "strconv.{func}: parsing {}: value out of range",
+        go_quote(s)
+    )
 }
 
 /// Go's `%q` for a string (close enough for error messages).

@@ -4,6 +4,7 @@
 //! [`node::Node`] tree → typed [`crate::model::Configuration`] via [`de`].
 
 pub mod consul_kv;
+pub mod crd;
 pub mod de;
 pub mod file_provider;
 pub mod goconv;

@@ -105,7 +105,10 @@ fn decode_seq(child: &mut Node, items: &[RawAt]) -> Result<(), DecodeError> {
                 return Err(err(item.pos, "unsupported simple value type: slice".into()));
             }
             Raw::Null => {
-                return Err(err(item.pos, "unsupported simple value type: invalid".into()));
+                return Err(err(
+                    item.pos,
+                    "unsupported simple value type: invalid".into(),
+                ));
             }
             Raw::Time(_) => {
                 return Err(err(

@@ -1,0 +1,3 @@
+//! Router selection as Traefik 3.7 does it, per entry point.
+
+pub mod overlap;

@@ -1,0 +1,246 @@
+//! The Consul KV double: its HTTP semantics, and proof of fidelity — real Traefik's Consul
+//! provider reads a router from it, routes a request with it, and follows a change made
+//! through the double's PUT endpoint (blocking query woken by the index bump).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use sync_tests::backend::Backend;
+use sync_tests::consul_double::{ConsulDouble, KvPair};
+use sync_tests::traefik::{RouteRequest, Traefik, TraefikSpec};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("HTTP client")
+}
+
+async fn get(url: &str) -> Result<(u16, Option<u64>, String)> {
+    let response = client().get(url).send().await?;
+    let status = response.status().as_u16();
+    let index = response
+        .headers()
+        .get("X-Consul-Index")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    Ok((status, index, response.text().await?))
+}
+
+#[tokio::test]
+async fn kv_api_semantics() -> Result<()> {
+    let double = ConsulDouble::start(vec![
+        KvPair::new("traefik/http/routers/a/rule", "Host(`a.home.test`)"),
+        KvPair::new("traefik/http/routers/a/tls", ""),
+        KvPair::new("traefik-other/x", "1"),
+    ])
+    .await?;
+    let base = format!("http://{}/v1/kv", double.addr());
+
+    // Recursive list: prefix match (also "traefik-other"), sorted, base64 values, null for empty.
+    let (status, index, body) = get(&format!("{base}/traefik?recurse")).await?;
+    assert_eq!(status, 200);
+    assert_eq!(index, Some(3));
+    let entries: serde_json::Value = serde_json::from_str(&body)?;
+    let keys: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "traefik-other/x",
+            "traefik/http/routers/a/rule",
+            "traefik/http/routers/a/tls"
+        ]
+    );
+    assert_eq!(entries[1]["Value"], "SG9zdChgYS5ob21lLnRlc3RgKQ==");
+    assert!(entries[2]["Value"].is_null());
+    assert!(entries[1].get("Session").is_none());
+    assert_eq!(entries[1]["ModifyIndex"], 1);
+
+    // Single key, raw, missing key (404 with an index), keys with separator.
+    let (status, _, body) = get(&format!("{base}/traefik/http/routers/a/rule")).await?;
+    assert_eq!(status, 200);
+    assert!(body.starts_with('[') && body.contains("\"Key\":\"traefik/http/routers/a/rule\""));
+    let (_, _, raw) = get(&format!("{base}/traefik/http/routers/a/rule?raw")).await?;
+    assert_eq!(raw, "Host(`a.home.test`)");
+    let (status, index, _) = get(&format!("{base}/traefik/nope?recurse")).await?;
+    assert_eq!((status, index), (404, Some(3)));
+    let (_, _, keys) = get(&format!("{base}/traefik/?keys&separator=/")).await?;
+    assert_eq!(keys, r#"["traefik/http/"]"#);
+
+    // Case-sensitive prefix, like Consul.
+    let (status, _, _) = get(&format!("{base}/TRAEFIK?recurse")).await?;
+    assert_eq!(status, 404);
+
+    // Blocking query: times out with the same index, or returns as soon as the index moves.
+    let started = Instant::now();
+    let (status, index, _) = get(&format!("{base}/traefik?recurse&index=3&wait=300ms")).await?;
+    assert_eq!((status, index), (200, Some(3)));
+    assert!(started.elapsed() >= Duration::from_millis(290));
+
+    let waiter = tokio::spawn({
+        let url = format!("{base}/traefik?recurse&index=3&wait=15000ms");
+        async move { get(&url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let put = client()
+        .put(format!("{base}/traefik/http/routers/a/priority"))
+        .body("42")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(put, "true");
+    let (status, index, body) = waiter.await??;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!((status, index), (200, Some(4)));
+    assert!(body.contains("traefik/http/routers/a/priority"));
+
+    // CAS and DELETE.
+    let cas = client()
+        .put(format!("{base}/traefik/x?cas=0"))
+        .body("1")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(cas, "true");
+    let cas = client()
+        .put(format!("{base}/traefik/x?cas=0"))
+        .body("2")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(cas, "false");
+    let deleted = client()
+        .delete(format!("{base}/traefik/http?recurse"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(deleted, "true");
+    let (_, index, body) = get(&format!("{base}/traefik/?recurse")).await?;
+    assert_eq!(index, Some(6));
+    assert!(body.contains("traefik/x") && !body.contains("routers"));
+
+    // Programmatic changes bump the index too.
+    double.put("traefik/y", "1");
+    assert_eq!(double.index(), 7);
+    assert!(double.delete("traefik/y"));
+    assert_eq!(double.index(), 8);
+    assert!(!double.delete("traefik/y"));
+    assert_eq!(double.index(), 8);
+    Ok(())
+}
+
+async fn routed_backend(traefik: &Traefik, host: &str) -> Result<Option<String>> {
+    let response = traefik
+        .request("web", &RouteRequest::get(host, "/"))
+        .await?;
+    Ok(response.header("x-backend").map(str::to_owned))
+}
+
+#[tokio::test]
+async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
+    let lan = Backend::start("photos").await?;
+    let other = Backend::start("wiki").await?;
+    let double = ConsulDouble::start(vec![
+        KvPair::new(
+            "traefik/http/routers/photos/rule",
+            "Host(`photos.home.test`)",
+        ),
+        KvPair::new("traefik/http/routers/photos/entryPoints/0", "web"),
+        KvPair::new("traefik/http/routers/photos/service", "photos"),
+        KvPair::new(
+            "traefik/http/services/photos/loadBalancer/servers/0/url",
+            &lan.url(),
+        ),
+    ])
+    .await?;
+    let work = tempfile::tempdir()?;
+    let spec = TraefikSpec::new(work.path()).with_consul(double.addr());
+    let mut traefik = Traefik::start(&spec).await?;
+
+    let view = traefik.view().await?;
+    let router = view
+        .http
+        .routers
+        .get("photos@consul")
+        .context("router photos@consul missing")?;
+    assert_eq!(router.status, "enabled", "{view:?}");
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
+    assert_eq!(routed_backend(&traefik, "wiki.home.test").await?, None);
+
+    // A change through the KV HTTP API (as `consul kv put` would do) reaches Traefik via its
+    // blocking watch.
+    let lines = traefik.log_line_count();
+    let base = format!("http://{}/v1/kv/traefik/http", double.addr());
+    for (key, value) in [
+        ("routers/wiki/rule", "Host(`wiki.home.test`)".to_owned()),
+        ("routers/wiki/service", "wiki".to_owned()),
+        ("services/wiki/loadBalancer/servers/0/url", other.url()),
+    ] {
+        let ok = client()
+            .put(format!("{base}/{key}"))
+            .body(value)
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert_eq!(ok, "true");
+    }
+    traefik
+        .wait_for_reload("consul", lines, Duration::from_secs(20))
+        .await?;
+    assert_eq!(
+        routed_backend(&traefik, "wiki.home.test").await?.as_deref(),
+        Some("wiki")
+    );
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
+
+    // Traefik's access pattern: connection probe, recursive list, blocking watch on the index.
+    let requests = double.requests();
+    let joined = requests.join("\n");
+    assert!(
+        requests.iter().any(|r| r.starts_with(
+            "GET /v1/kv/traefik/qmslkjdfmqlskdjfmqlksjazcueznbvbwzlkajzebvkwjdcqmlsfj"
+        )),
+        "{joined}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /v1/kv/traefik?") && r.contains("recurse")),
+        "{joined}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("recurse") && r.contains("index=") && r.contains("wait=")),
+        "{joined}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.starts_with("GET /v1/kv/") || r.starts_with("PUT /v1/kv/")),
+        "{joined}"
+    );
+    drop(traefik);
+    Ok(())
+}
