@@ -14,7 +14,7 @@ use crate::metrics::Metrics;
 use crate::publish::{self, Publisher};
 use crate::render::{self, OUTPUT_FILE_NAME};
 use crate::status::{self, Gate, State, StatusDoc};
-use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -62,7 +62,11 @@ pub struct Shared {
 impl Shared {
     /// Whether the loop has cycled recently enough.
     pub fn healthy(&self) -> bool {
-        let last = self.last_cycle.lock().map(|t| *t).unwrap_or_else(|e| *e.into_inner());
+        let last = self
+            .last_cycle
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner());
         last.elapsed() < self.rescan_interval * 3 + Duration::from_secs(10)
     }
 }
@@ -83,7 +87,17 @@ pub fn watch(
 ) -> Result<Debouncer<RecommendedWatcher, RecommendedCache>, notify_debouncer_full::notify::Error> {
     let mut debouncer = new_debouncer(settings.debounce, None, move |res: DebounceEventResult| {
         match res {
-            Ok(events) => debug!(events = events.len(), "inbox changed"),
+            Ok(events) => {
+                // Our own reads produce open/close-without-write events: not a change.
+                let changes = events
+                    .iter()
+                    .filter(|e| !matches!(e.event.kind, EventKind::Access(_)))
+                    .count();
+                if changes == 0 {
+                    return;
+                }
+                debug!(events = changes, "inbox changed");
+            }
             Err(errors) => {
                 for e in errors {
                     warn!(error = %e, "watch error; rescanning the whole inbox");
@@ -206,7 +220,9 @@ impl Daemon {
             if let Some(bytes) = self.accepted.clone() {
                 // Same inbox; make sure nobody replaced our file meanwhile.
                 match self.publisher.publish(&bytes) {
-                    Ok(true) => warn!(revision = %snapshot.revision, "the published file had been changed outside file-provider; restored it"),
+                    Ok(true) => {
+                        warn!(revision = %snapshot.revision, "the published file had been changed outside file-provider; restored it")
+                    }
                     Ok(false) => {}
                     Err(e) => error!(error = %e, "cannot restore the published file"),
                 }
@@ -292,7 +308,12 @@ impl Daemon {
                 for f in verdict.blocking(self.settings.strict) {
                     error!(%inbox, "{}", gate::describe(f));
                 }
-                let live = self.shared.status.read().map(|s| s.gate.live_revision.clone()).unwrap_or_default();
+                let live = self
+                    .shared
+                    .status
+                    .read()
+                    .map(|s| s.gate.live_revision.clone())
+                    .unwrap_or_default();
                 let live = live.unwrap_or_else(|| "nothing".to_string());
                 warn!(%inbox, revision = %verdict.revision, errors = verdict.errors, warnings = verdict.warnings, strict = self.settings.strict,
                     "inbox rejected; Traefik keeps serving {live}");

@@ -44,7 +44,11 @@ impl Verdict {
 }
 
 /// Judge a snapshot: decode like Traefik's file provider, validate, and render when clean.
-pub fn evaluate(snapshot: &Snapshot, static_config: Option<&StaticConfig>, strict: bool) -> Verdict {
+pub fn evaluate(
+    snapshot: &Snapshot,
+    static_config: Option<&StaticConfig>,
+    strict: bool,
+) -> Verdict {
     let started = Instant::now();
     let provider = decode_provider(&snapshot.files);
     let mut report = sync_core::validate::validate(static_config, std::slice::from_ref(&provider));
@@ -55,7 +59,8 @@ pub fn evaluate(snapshot: &Snapshot, static_config: Option<&StaticConfig>, stric
                 .help(r.help.clone()),
         );
     }
-    let count = |report: &Report, s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let count =
+        |report: &Report, s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let blocked = count(&report, Severity::Error) > 0
         || (strict && count(&report, Severity::Warning) > 0)
         || provider.is_rejected();
@@ -129,7 +134,10 @@ mod tests {
     #[test]
     fn valid_inbox_renders() {
         let v = evaluate(
-            &snap(&[("a.yml", "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n")]),
+            &snap(&[(
+                "a.yml",
+                "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n",
+            )]),
             None,
             false,
         );
@@ -141,7 +149,10 @@ mod tests {
     fn syntax_error_blocks_with_position() {
         let v = evaluate(
             &snap(&[
-                ("a.yml", "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n"),
+                (
+                    "a.yml",
+                    "http:\n  routers:\n    r:\n      rule: Path(`/`)\n      service: s\n",
+                ),
                 ("b.yml", "http:\n  routers:\n   x: [\n"),
             ]),
             None,
@@ -157,7 +168,10 @@ mod tests {
     #[test]
     fn unknown_field_blocks() {
         let v = evaluate(
-            &snap(&[("a.yml", "http:\n  routers:\n    r:\n      rulez: Path(`/`)\n")]),
+            &snap(&[(
+                "a.yml",
+                "http:\n  routers:\n    r:\n      rulez: Path(`/`)\n",
+            )]),
             None,
             false,
         );
@@ -168,8 +182,14 @@ mod tests {
     #[test]
     fn strict_blocks_warnings() {
         let files = [
-            ("a.yml", "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n"),
-            ("b.yml", "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:2\n"),
+            (
+                "a.yml",
+                "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n",
+            ),
+            (
+                "b.yml",
+                "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:2\n",
+            ),
         ];
         let lax = evaluate(&snap(&files), None, false);
         assert!(lax.accepted());

@@ -117,18 +117,32 @@ pub fn scan(root: &Path, limits: &Limits) -> Result<Snapshot, InboxError> {
     };
     let root_dir = scan.root.clone();
     scan.walk(&root_dir, "")?;
-    scan.out.revision = revision(&scan.out.files);
+    scan.out.revision = revision_with_refusals(&scan.out.files, &scan.out.refusals);
     Ok(scan.out)
 }
 
 /// `sha256:<hex>` of the files: for each, its path, a NUL, its length as 8 LE bytes, its bytes.
 pub fn revision(files: &[SourceFile]) -> String {
+    revision_with_refusals(files, &[])
+}
+
+/// [`revision`], with refused entries mixed in (so that adding a refused link is a new revision).
+pub fn revision_with_refusals(files: &[SourceFile], refusals: &[Refusal]) -> String {
     let mut h = Sha256::new();
     for f in files {
         h.update(f.path.as_bytes());
         h.update([0u8]);
         h.update((f.content.len() as u64).to_le_bytes());
         h.update(&f.content);
+    }
+    for r in refusals {
+        h.update([1u8]);
+        h.update(r.path.as_bytes());
+        h.update([0u8]);
+        h.update(r.code.as_bytes());
+        h.update([0u8]);
+        h.update(r.message.as_bytes());
+        h.update([0u8]);
     }
     let digest = h.finalize();
     let mut hex = String::with_capacity(71);

@@ -15,4 +15,3 @@ pub mod publish;
 pub mod render;
 pub mod server;
 pub mod status;
-

@@ -156,6 +156,7 @@ fn init_logs(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -260,7 +261,11 @@ fn check_layout(inbox: &Path, output: &Path, status_file: Option<&Path>) -> Resu
 
 fn run(args: RunArgs) -> Result<()> {
     let static_config = args.common.static_config()?;
-    check_layout(&args.common.inbox, &args.output, args.status_file.as_deref())?;
+    check_layout(
+        &args.common.inbox,
+        &args.output,
+        args.status_file.as_deref(),
+    )?;
     let listen: Option<SocketAddr> = match args.listen.as_str() {
         "off" => None,
         s => Some(

@@ -120,7 +120,10 @@ mod tests {
         let m = super::Metrics::new();
         m.publications.inc();
         let text = m.encode();
-        assert!(text.contains("traefik_sync_file_provider_publications_total 1"), "{text}");
+        assert!(
+            text.contains("traefik_sync_file_provider_publications_total 1"),
+            "{text}"
+        );
         assert!(text.contains("traefik_sync_file_provider_gate_duration_seconds_bucket"));
     }
 }

@@ -210,7 +210,11 @@ mod tests {
         let mode = std::fs::metadata(p.target()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, FILE_MODE);
         assert_eq!(p.foreign_files(), ["other.yml"]);
-        let names: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names.len(), 2, "no temp files left: {names:?}");
     }
 

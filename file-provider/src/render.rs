@@ -58,11 +58,14 @@ pub enum RenderError {
     Mismatch(String),
 }
 
-/// Section → kind → object name → (subtree, origin) with canonical section and kind names.
+/// A winning object: its subtree and where it was defined (`path:line:col`).
+type Placed = (Node, String);
+
+/// Section → kind → object name → placed subtree, with canonical section and kind names.
 #[derive(Default)]
 struct Merged {
-    objects: BTreeMap<(usize, &'static str), BTreeMap<String, (Node, String)>>,
-    certificates: Vec<(Node, String)>,
+    objects: BTreeMap<(usize, &'static str), BTreeMap<String, Placed>>,
+    certificates: Vec<Placed>,
 }
 
 const SECTIONS: [&str; 4] = ["http", "tcp", "udp", "tls"];
@@ -203,7 +206,9 @@ pub fn quote(s: &str) -> String {
 fn emit(merged: &Merged, revision: &str, files: &[SourceFile]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{HEADER_PREFIX}{revision}");
-    out.push_str("# Do not edit: this file is replaced on every publication; edit the inbox instead.\n");
+    out.push_str(
+        "# Do not edit: this file is replaced on every publication; edit the inbox instead.\n",
+    );
     let _ = writeln!(
         out,
         "# Merged from {} file(s) in Traefik's order; the first definition of a name wins.",
@@ -335,7 +340,8 @@ fn expected_tree(merged: &Merged) -> Node {
             sec.children.push(k);
         }
         if !sec.children.is_empty() {
-            sec.children.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+            sec.children
+                .sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
             root.children.push(sec);
         }
     }
