@@ -128,12 +128,18 @@ impl Report {
     /// Sort findings (errors first, then by place) and drop exact duplicates.
     pub fn normalize_findings(&mut self) {
         self.findings.sort_by(|a, b| {
-            (a.severity, a.source.as_ref().map(SourceRef::display), &a.code, &a.message).cmp(&(
-                b.severity,
-                b.source.as_ref().map(SourceRef::display),
-                &b.code,
-                &b.message,
-            ))
+            (
+                a.severity,
+                a.source.as_ref().map(SourceRef::display),
+                &a.code,
+                &a.message,
+            )
+                .cmp(&(
+                    b.severity,
+                    b.source.as_ref().map(SourceRef::display),
+                    &b.code,
+                    &b.message,
+                ))
         });
         self.findings.dedup();
     }

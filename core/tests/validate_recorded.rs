@@ -45,3 +45,22 @@ fn c2_recursion_parents_health_tls_conflicts_middleware_configs() {
 fn c3_tcp_and_udp() {
     check("c3");
 }
+
+#[test]
+fn c4_at_sign_cross_refs_children_internal_services() {
+    check("c4");
+}
+
+/// Go regexp error texts through `redirectRegex` (Go quirks: duplicate group
+/// names, `\Q`, `a{,5}` and `(?<n>)` are accepted).
+#[test]
+fn c5_go_regexp_errors_in_middlewares() {
+    check("c5");
+}
+
+/// A broken `tls.options.default` breaks every TLS router (HTTP and TCP); HTTPS
+/// routers also get the TCP manager's `invalid rule` error; rule build errors.
+#[test]
+fn c6_broken_default_tls_options_and_rule_errors() {
+    check("c6");
+}

@@ -2,10 +2,22 @@
 //! configuration.
 //!
 //! [`Traefik::start`] writes a generated static configuration ([`static_config`]), starts the
-//! binary, and returns once every configured provider has been applied or rejected and the
-//! API lists every object of the applied configurations (see [`log`] for the signal). The
-//! process is killed when the [`Traefik`] value is dropped — also when a test panics — and,
-//! on Linux, when the test process itself dies (`PR_SET_PDEATHSIG`).
+//! binary and returns once the configuration is fully applied. The readiness signal has two
+//! steps:
+//! 1. the JSON debug log shows, for every configured provider, that its first configuration
+//!    reached the configuration watcher (`Configuration received`, or `Skipping empty
+//!    configuration`) or that the provider rejected it (file: `Error while building
+//!    configuration (for the first time)`; Consul: `Cannot build the configuration`) — see
+//!    [`log`];
+//! 2. then a sentinel router is published through Traefik's REST provider
+//!    (`PUT /api/providers/rest`, always enabled by the harness, objects `@rest` are hidden
+//!    from the view) and the harness polls `/api/rawdata` until it is listed. The watcher
+//!    merges every configuration received before the sentinel into the apply that carries
+//!    it, and the API only ever shows complete applies, so the view read afterwards is final
+//!    (no fixed sleep; a typical start takes 0.1–0.4 s).
+//!
+//! The process is killed when the [`Traefik`] value is dropped — also when a test panics —
+//! and, on Linux, when the test process itself dies (`PR_SET_PDEATHSIG`).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -132,6 +144,7 @@ pub struct Traefik {
     notes: Vec<String>,
     client: reqwest::Client,
     startup: Duration,
+    sentinel: u64,
 }
 
 impl Drop for Traefik {
@@ -206,6 +219,7 @@ impl Traefik {
             notes: Vec::new(),
             client,
             startup: Duration::ZERO,
+            sentinel: 0,
         };
         traefik.wait_ready(&spec.providers()).await?;
         traefik.startup = started.elapsed();
@@ -244,45 +258,60 @@ impl Traefik {
             }
             tokio::time::sleep(POLL).await;
         }
-        // 2. The API lists every object of the applied configurations.
+        // 2. A sentinel router published through the REST provider after every provider
+        //    signalled: the apply that shows it also holds every configuration received
+        //    before it, and the API only ever shows whole applies.
+        self.await_sentinel(APPLY_DEADLINE).await?;
+        // 3. Sanity check: every object of the applied configurations is listed.
         let mut expected = Vec::new();
         for provider in providers {
             if let Some(ProviderOutcome::Applied { config }) = self.outcomes.get(*provider) {
                 expected.extend(expected_names(provider, config));
             }
         }
-        let deadline = Instant::now() + APPLY_DEADLINE;
-        let mut missing: Vec<String>;
+        let names = api::rawdata_names(&self.client, self.api_addr()).await?;
+        let missing: Vec<&String> = expected
+            .iter()
+            .filter(|n| !log::is_listed(n, &names))
+            .collect();
+        if !missing.is_empty() {
+            self.notes.push(format!(
+                "the API does not list these objects of the applied configuration: {missing:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Publishes a new readiness sentinel and waits until the API lists it.
+    async fn await_sentinel(&mut self, timeout: Duration) -> Result<(), StartError> {
+        self.sentinel += 1;
+        let expected = format!("http.routers {}@rest", api::sentinel_name(self.sentinel));
+        let deadline = Instant::now() + timeout;
+        let mut published = false;
         loop {
             self.check_alive()?;
-            match api::rawdata_names(&self.client, self.api_addr()).await {
-                Ok(names) => {
-                    missing = expected
-                        .iter()
-                        .filter(|n| !log::is_listed(n, &names))
-                        .cloned()
-                        .collect();
-                    if missing.is_empty() {
-                        break;
-                    }
+            let mut last_error = None;
+            if !published {
+                match api::put_sentinel(&self.client, self.api_addr(), self.sentinel).await {
+                    Ok(()) => published = true,
+                    Err(err) => last_error = Some(err),
                 }
-                Err(err) => missing = vec![format!("(API not answering: {err})")],
+            }
+            if published {
+                match api::rawdata_names(&self.client, self.api_addr()).await {
+                    Ok(names) if names.contains(&expected) => return Ok(()),
+                    Ok(_) => {}
+                    Err(err) => last_error = Some(err),
+                }
             }
             if Instant::now() > deadline {
-                if missing.iter().any(|m| m.starts_with("(API")) {
-                    return Err(StartError::Other(anyhow!(
-                        "Traefik's API never answered: {missing:?}\n{}",
-                        self.diagnostics()
-                    )));
-                }
-                self.notes.push(format!(
-                    "after {APPLY_DEADLINE:?} the API still lacks objects of the applied configuration: {missing:?}"
-                ));
-                break;
+                return Err(StartError::Other(anyhow!(
+                    "the readiness sentinel {expected} did not show in the API within {timeout:?} (last error: {last_error:?})\n{}",
+                    self.diagnostics()
+                )));
             }
             tokio::time::sleep(POLL).await;
         }
-        Ok(())
     }
 
     fn check_alive(&mut self) -> Result<(), StartError> {
@@ -384,9 +413,9 @@ impl Traefik {
             .ok_or_else(|| anyhow!("no entry point {name:?} in this run"))
     }
 
-    /// Waits until the log shows a new `Configuration received` for `provider` after
-    /// `after_lines` log lines (use [`Traefik::log_line_count`] before changing input), then
-    /// until the API lists that configuration's objects.
+    /// Waits until the log shows a new `Configuration received` (or a rejection) for
+    /// `provider` after `after_lines` log lines (take [`Traefik::log_line_count`] before
+    /// changing the input), then until the API shows the apply that includes it.
     pub async fn wait_for_reload(
         &mut self,
         provider: &str,
@@ -396,24 +425,23 @@ impl Traefik {
         let deadline = Instant::now() + timeout;
         loop {
             let lines = read_json_lines(&self.log_path);
-            let received = lines.iter().skip(after_lines).rev().find(|l| {
+            let seen = lines.iter().skip(after_lines).any(|l| {
                 l.get("providerName").and_then(Value::as_str) == Some(provider)
-                    && l.get("message").and_then(Value::as_str) == Some("Configuration received")
+                    && matches!(
+                        l.get("message").and_then(Value::as_str),
+                        Some("Configuration received" | "Cannot build the configuration")
+                    )
+                    || l.get("providerName").and_then(Value::as_str) == Some(provider)
+                        && l.get("message").and_then(Value::as_str).is_some_and(|m| {
+                            m.starts_with("Provider error") || m.starts_with("Error while building")
+                        })
             });
-            if let Some(line) = received {
-                let expected = expected_names(provider, line.get("config").unwrap_or(&Value::Null));
-                loop {
-                    let names = api::rawdata_names(&self.client, self.api_addr()).await?;
-                    if expected.iter().all(|n| log::is_listed(n, &names)) {
-                        return Ok(());
-                    }
-                    if Instant::now() > deadline {
-                        bail!(
-                            "reloaded {provider} configuration not visible in the API within {timeout:?}"
-                        );
-                    }
-                    tokio::time::sleep(POLL).await;
-                }
+            if seen {
+                let left = deadline.saturating_duration_since(Instant::now());
+                return self
+                    .await_sentinel(left.max(POLL))
+                    .await
+                    .map_err(StartError::into_anyhow);
             }
             if Instant::now() > deadline {
                 bail!(
@@ -441,6 +469,14 @@ impl Traefik {
 enum StartError {
     PortTaken(anyhow::Error),
     Other(anyhow::Error),
+}
+
+impl StartError {
+    fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            StartError::PortTaken(err) | StartError::Other(err) => err,
+        }
+    }
 }
 
 impl From<anyhow::Error> for StartError {

@@ -37,7 +37,13 @@ fn build_service(
         let mut stack = stack.to_vec();
         stack.push(name.clone());
         for child in &w.services {
-            build_service(services, provider_of(&name), &child.name, &stack)?;
+            // Seen on Traefik 3.7.15: the child's error is also recorded on the parent.
+            if let Err(e) = build_service(services, provider_of(&name), &child.name, &stack) {
+                if let Some(s) = services.get_mut(&name) {
+                    s.state.add_error(e.clone(), true);
+                }
+                return Err(e);
+            }
         }
         return Ok(());
     }

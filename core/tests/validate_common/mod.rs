@@ -108,8 +108,8 @@ pub fn dump(r: &Report) -> String {
         router("http/routers", n, x);
     }
     let lines = |kind: &str,
-                     objs: &std::collections::BTreeMap<String, sync_core::report::ObjectReport>,
-                     out: &mut String| {
+                 objs: &std::collections::BTreeMap<String, sync_core::report::ObjectReport>,
+                 out: &mut String| {
         for (n, x) in objs {
             let extra = if x.used_by.is_empty() {
                 String::new()

@@ -49,11 +49,14 @@ pub async fn list(client: &reqwest::Client, api: SocketAddr, path: &str) -> Resu
     Ok(items)
 }
 
-/// Turns one API item into `(name, state)`; `None` for `@internal` objects.
+/// Turns one API item into `(name, state)`; `None` for `@internal` objects and for the
+/// harness's own `@rest` readiness sentinel.
 pub fn normalise_item(item: &Value) -> Option<(String, ObjectState)> {
     let name = item.get("name")?.as_str()?.to_owned();
-    if item.get("provider").and_then(Value::as_str) == Some("internal")
+    let provider = item.get("provider").and_then(Value::as_str).unwrap_or("");
+    if matches!(provider, "internal" | "rest")
         || name.ends_with("@internal")
+        || name.ends_with("@rest")
     {
         return None;
     }
@@ -126,6 +129,32 @@ pub async fn rawdata_names(client: &reqwest::Client, api: SocketAddr) -> Result<
     Ok(names)
 }
 
+/// Name of the readiness sentinel router number `n` (served by the REST provider).
+pub fn sentinel_name(n: u64) -> String {
+    format!("sync-tests-ready-{n}")
+}
+
+/// Publishes sentinel router number `n` through the REST provider (`PUT /api/providers/rest`).
+pub async fn put_sentinel(client: &reqwest::Client, api: SocketAddr, n: u64) -> Result<()> {
+    let name = sentinel_name(n);
+    let body = serde_json::json!({"http": {"routers": {name: {
+        "rule": "Host(`ready.sync-tests.invalid`)",
+        "entryPoints": [super::API_ENTRYPOINT],
+        "service": "noop@internal",
+    }}}});
+    let url = format!("http://{api}/api/providers/rest");
+    let response = client
+        .put(&url)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("PUT {url}"))?;
+    if !response.status().is_success() {
+        bail!("PUT {url}: HTTP {}", response.status());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +170,9 @@ mod tests {
         assert_eq!(state.errors.len(), 1);
         assert_eq!(state.priority, Some(14));
         assert!(normalise_item(&json!({"name": "api@internal", "provider": "internal"})).is_none());
+        assert!(
+            normalise_item(&json!({"name": "sync-tests-ready-1@rest", "provider": "rest"}))
+                .is_none()
+        );
     }
 }

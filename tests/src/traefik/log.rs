@@ -1,6 +1,7 @@
 //! Reading Traefik's JSON debug log while it runs, and the provider events in it.
 //!
-//! Readiness signal: with `log.level: DEBUG` and `log.format: json`, every provider
+//! First half of the readiness signal (the second is the REST sentinel, see
+//! [`crate::traefik`]): with `log.level: DEBUG` and `log.format: json`, every provider
 //! configuration that reaches Traefik's configuration watcher is logged once as
 //! `{"providerName": "file", "config": {...}, "message": "Configuration received"}`
 //! (`pkg/server/configurationwatcher.go`), or as `Skipping empty configuration` / `Skipping

@@ -136,6 +136,8 @@ impl GeneratedStatic {
                 json!({"directory": dir.to_string_lossy(), "watch": true}),
             );
         }
+        // The REST provider carries the readiness sentinel (see `crate::traefik`).
+        set_ci(providers, "rest", json!({"insecure": true}));
         match spec.consul {
             Some(addr) => {
                 let consul = entry_mut(providers, "consul");
@@ -159,7 +161,6 @@ impl GeneratedStatic {
             "redis",
             "zooKeeper",
             "http",
-            "rest",
         ] {
             remove_ci(providers, other);
         }
@@ -292,6 +293,7 @@ mod tests {
         assert_eq!(c["core"]["defaultRuleSyntax"], json!("v2"));
         assert_eq!(c["providers"]["file"]["directory"], json!("/tmp/x"));
         assert!(c["providers"].get("consul").is_none());
+        assert_eq!(c["providers"]["rest"]["insecure"], json!(true));
         let names: Vec<_> = generated.entry_points.keys().cloned().collect();
         assert_eq!(names, ["traefik", "web", "websecure"]);
         for ep in generated.entry_points.values() {

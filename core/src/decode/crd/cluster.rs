@@ -136,9 +136,15 @@ impl Cluster {
                 let mut data = BTreeMap::new();
                 if let Some(map) = json["data"].as_object() {
                     for (k, v) in map {
-                        let text = v.as_str().unwrap_or_default();
+                        // Go's base64 decoder skips `\r` and `\n`.
+                        let text: String = v
+                            .as_str()
+                            .unwrap_or_default()
+                            .chars()
+                            .filter(|c| *c != '\r' && *c != '\n')
+                            .collect();
                         let bytes = base64::engine::general_purpose::STANDARD
-                            .decode(text.trim())
+                            .decode(text)
                             .map_err(|e| format!("Secret data {k:?} is not valid base64: {e}"))?;
                         data.insert(k.clone(), bytes);
                     }

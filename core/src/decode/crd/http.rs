@@ -55,6 +55,8 @@ impl Ctx<'_> {
                     continue;
                 }
             };
+            let mut seen_rules: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
             for (i, route) in spec.routes.iter().enumerate() {
                 let path = vec![
                     Seg::Key("spec".into()),
@@ -206,6 +208,18 @@ impl Ctx<'_> {
                         }
                     }
                     router.tls = Some(rtls);
+                }
+                if let Some(prev) = seen_rules.insert(normalized.clone(), i) {
+                    self.report(
+                        Severity::Warning,
+                        "crd-duplicate-route",
+                        obj,
+                        &path_with(&path, &["match"], None),
+                        Some(&normalized),
+                        format!(
+                            "routes[{prev}] and routes[{i}] have the same match, so they make the same router {normalized:?}: Traefik keeps only routes[{i}]"
+                        ),
+                    );
                 }
                 self.produced(
                     ObjectKind::HttpRouter,

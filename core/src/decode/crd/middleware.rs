@@ -212,7 +212,6 @@ impl Ctx<'_> {
             content_type: spec.content_type.clone(),
             grpc_web: spec.grpc_web.clone(),
             plugin,
-            ..Middleware::default()
         })
     }
 
@@ -483,10 +482,10 @@ impl Ctx<'_> {
                 {
                     return Ok(String::from_utf8_lossy(v).into_owned());
                 }
-                if secret.data.len() == 1 {
-                    if let Some(v) = secret.data.values().next() {
-                        return Ok(String::from_utf8_lossy(v).into_owned());
-                    }
+                if secret.data.len() == 1
+                    && let Some(v) = secret.data.values().next()
+                {
+                    return Ok(String::from_utf8_lossy(v).into_owned());
                 }
                 Err(format!(
                     "secret '{ns}/{name}' has no CA block: secret {ns}/{name} contains neither tls.ca nor ca.crt"

@@ -103,6 +103,10 @@ pub struct CrdOptions {
     pub assume_endpoints: bool,
     /// A Secret or ConfigMap missing from the input is assumed to exist (warning).
     pub assume_secrets: bool,
+    /// Take the `traefik.io` objects as they are, like a fake client without an
+    /// API server (no CRD schema validation, pruning or refusal). For
+    /// reproducing Traefik's own unit tests; never what a cluster does.
+    pub skip_schema_validation: bool,
 }
 
 impl CrdOptions {
@@ -129,6 +133,7 @@ impl CrdOptions {
             disable_cluster_scope_resources: false,
             assume_endpoints: false,
             assume_secrets: false,
+            skip_schema_validation: false,
         }
     }
 
@@ -208,9 +213,10 @@ fn dedupe(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Vec<Object> {
             out.push(Some(obj));
             continue;
         }
-        if let Some(&i) = index.get(&key) {
-            if let Some(prev) = out[i].take() {
-                findings.push(
+        if let Some(&i) = index.get(&key)
+            && let Some(prev) = out[i].take()
+        {
+            findings.push(
                     Finding::new(
                         Severity::Warning,
                         "duplicate-object",
@@ -224,7 +230,6 @@ fn dedupe(objects: Vec<Object>, findings: &mut Vec<Finding>) -> Vec<Object> {
                     .source(Some(obj.source()))
                     .help("keep one definition of each object"),
                 );
-            }
         }
         index.insert(key, out.len());
         out.push(Some(obj));
@@ -271,7 +276,11 @@ fn classify<'o>(
                 .source(Some(obj.source())),
             );
         }
-        let Some((issues, pruned)) = schema::validate(&obj.kind, &obj.raw) else {
+        let Some((issues, pruned)) = (if opts.skip_schema_validation {
+            Some((Vec::new(), obj.raw.clone()))
+        } else {
+            schema::validate(&obj.kind, &obj.raw)
+        }) else {
             return;
         };
         let mut refused = false;
@@ -346,7 +355,7 @@ fn classify<'o>(
             );
             return;
         }
-        traefik.push((obj, manifest::to_json(&pruned.raw)));
+        traefik.push((obj, strip_nulls(manifest::to_json(&pruned.raw))));
         return;
     }
     if group == "traefik.containo.us" {
@@ -689,5 +698,20 @@ pub(crate) fn ingress_class_of(obj: &Object, spec: &Option<String>) -> (String, 
     match obj.annotations.get("kubernetes.io/ingress.class") {
         Some(a) if !a.is_empty() => (a.clone(), true),
         _ => (String::new(), false),
+    }
+}
+
+/// Go's `encoding/json` leaves a field alone when its value is `null`.
+fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
     }
 }

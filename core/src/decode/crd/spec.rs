@@ -520,8 +520,9 @@ pub struct ServersTransportSpec {
     pub disable_http2: bool,
     #[serde(rename = "peerCertURI")]
     pub peer_cert_uri: String,
+    /// `[]tls.SAN` (`{type, value}`); not in the suite's model.
     #[serde(rename = "peerCertSANs")]
-    pub peer_cert_sans: Vec<String>,
+    pub peer_cert_sans: Vec<serde_json::Value>,
     pub spiffe: Option<model::Spiffe>,
 }
 
@@ -568,7 +569,8 @@ pub struct TcpTlsClientConfig {
     pub certificates_secrets: Vec<String>,
     #[serde(rename = "peerCertURI")]
     pub peer_cert_uri: String,
+    /// `[]tls.SAN` (`{type, value}`); not in the suite's model.
     #[serde(rename = "peerCertSANs")]
-    pub peer_cert_sans: Vec<String>,
+    pub peer_cert_sans: Vec<serde_json::Value>,
     pub spiffe: Option<model::Spiffe>,
 }

@@ -274,6 +274,9 @@ impl Ctx<'_> {
                 }
             }
             let id = normalize(&make_id(&obj.namespace, &obj.name));
+            if !spec.peer_cert_sans.is_empty() {
+                self.not_modelled(obj, &spec_path(&["peerCertSANs"]), &id);
+            }
             self.produced(ObjectKind::HttpServersTransport, &id, obj, &[]);
             self.http.servers_transports.insert(
                 id,
@@ -354,9 +357,23 @@ impl Ctx<'_> {
                 });
             }
             let id = normalize(&make_id(&obj.namespace, &obj.name));
+            if spec
+                .tls
+                .as_ref()
+                .is_some_and(|t| !t.peer_cert_sans.is_empty())
+            {
+                self.not_modelled(obj, &spec_path(&["tls", "peerCertSANs"]), &id);
+            }
             self.produced(ObjectKind::TcpServersTransport, &id, obj, &[]);
             self.tcp.servers_transports.insert(id, t);
         }
+    }
+}
+
+impl Ctx<'_> {
+    fn not_modelled(&mut self, obj: &Object, path: &[Seg], id: &str) {
+        self.report(Severity::Info, "crd-field-not-modelled", obj, path, Some(id),
+            "peerCertSANs is passed to Traefik but not represented in this validator's model; it is not checked".to_string());
     }
 }
 
