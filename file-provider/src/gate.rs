@@ -51,7 +51,9 @@ pub fn evaluate(
 ) -> Verdict {
     let started = Instant::now();
     let provider = decode_provider(&snapshot.files);
+    let decoded = started.elapsed();
     let mut report = sync_core::validate::validate(static_config, std::slice::from_ref(&provider));
+    let validated = started.elapsed();
     for r in &snapshot.refusals {
         report.findings.push(
             Finding::new(Severity::Error, r.code, r.message.clone())
@@ -77,6 +79,12 @@ pub fn evaluate(
         }
     }
     report.normalize_findings();
+    tracing::debug!(
+        decode_ms = decoded.as_secs_f64() * 1000.0,
+        validate_ms = (validated - decoded).as_secs_f64() * 1000.0,
+        render_ms = (started.elapsed() - validated).as_secs_f64() * 1000.0,
+        "gate phases"
+    );
     Verdict {
         revision: snapshot.revision.clone(),
         errors: count(&report, Severity::Error),

@@ -115,7 +115,7 @@ struct RunArgs {
     #[arg(long, env = "FILE_PROVIDER_LISTEN", default_value = "127.0.0.1:9180")]
     listen: String,
     /// Quiet time (ms) that ends a batch of filesystem events.
-    #[arg(long, env = "FILE_PROVIDER_DEBOUNCE_MS", default_value_t = 200)]
+    #[arg(long, env = "FILE_PROVIDER_DEBOUNCE_MS", default_value_t = 100)]
     debounce_ms: u64,
     /// A scan is retried while its newest file is younger than this (ms) or a file
     /// changed while being read: half-written files are never judged.
@@ -182,7 +182,9 @@ fn main() -> ExitCode {
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let static_config = args.common.static_config()?;
+    let started = std::time::Instant::now();
     let snapshot = inbox::scan(&args.common.inbox, &args.common.limits())?;
+    let scan_ms = started.elapsed().as_secs_f64() * 1000.0;
     let verdict = gate::evaluate(&snapshot, static_config.as_ref(), args.common.strict);
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -196,7 +198,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             }
             writeln!(
                 out,
-                "{}: {} file(s), revision {}, {} error(s), {} warning(s){} -> {}",
+                "{}: {} file(s), revision {}, {} error(s), {} warning(s){} -> {} (scan {scan_ms:.1} ms, gate {:.1} ms)",
                 args.common.inbox.display(),
                 verdict.files,
                 verdict.revision,
@@ -207,7 +209,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
                     "would publish"
                 } else {
                     "would NOT publish"
-                }
+                },
+                verdict.elapsed.as_secs_f64() * 1000.0
             )?;
         }
     }
