@@ -124,7 +124,7 @@ work, web, api, backend, rounds, base = sys.argv[1], int(sys.argv[2]), int(sys.a
 
 def status(port, path):
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=0.3)
         c.request("GET", path); r = c.getresponse(); r.read(); c.close(); return r.status
     except Exception:
         return 0

@@ -2,8 +2,11 @@
 //!
 //! One file (`dynamic.yml`) is replaced with write-temp → fsync → rename →
 //! fsync(dir). Traefik's watcher sees either the old or the new file, never a
-//! mix: the temporary file's name (`.dynamic.yml.tmp-<pid>`) does not end in
-//! `.yml/.yaml/.toml`, so Traefik skips it even if it rescans in between.
+//! mix. The temporary file is written in a sub-directory
+//! (`.file-provider-staging/`): Traefik watches only the top level of its
+//! directory, so writing the temporary file causes no reload at all, and only
+//! the rename does; its name (`.dynamic.yml.tmp-<pid>`) does not end in
+//! `.yml/.yaml/.toml`, so Traefik's recursive load skips it as well.
 //! Nothing is ever deleted from the directory, so an invalid inbox or a
 //! restart leaves the last good publication in place.
 
@@ -41,8 +44,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
 #[derive(Debug, Clone)]
 pub struct Publisher {
     dir: PathBuf,
+    staging: PathBuf,
     target: PathBuf,
 }
+
+/// Sub-directory of the output directory that holds temporary files.
+pub const STAGING_DIR: &str = ".file-provider-staging";
 
 impl Publisher {
     /// A publisher for `dir/file_name`; creates `dir` (mode 0750) if missing and
@@ -55,8 +62,16 @@ impl Publisher {
                 .create(dir)
                 .map_err(io(dir))?;
         }
+        let staging = dir.join(STAGING_DIR);
+        if !staging.is_dir() {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&staging)
+                .map_err(io(&staging))?;
+        }
         let publisher = Self {
             dir: dir.to_path_buf(),
+            staging,
             target: dir.join(file_name),
         };
         publisher.remove_stale_temps()?;
@@ -98,11 +113,14 @@ impl Publisher {
 
     fn remove_stale_temps(&self) -> Result<(), PublishError> {
         let prefix = self.temp_prefix();
-        for entry in std::fs::read_dir(&self.dir).map_err(io(&self.dir))? {
-            let entry = entry.map_err(io(&self.dir))?;
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let p = entry.path();
-                std::fs::remove_file(&p).map_err(io(&p))?;
+        // Temporary files of a crashed run (older versions wrote them next to the target).
+        for dir in [&self.staging, &self.dir] {
+            for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+                let entry = entry.map_err(io(dir))?;
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let p = entry.path();
+                    std::fs::remove_file(&p).map_err(io(&p))?;
+                }
             }
         }
         Ok(())
@@ -114,7 +132,7 @@ impl Publisher {
             return Ok(false);
         }
         let tmp = self
-            .dir
+            .staging
             .join(format!("{}{}", self.temp_prefix(), std::process::id()));
         let result = (|| {
             let mut f = std::fs::OpenOptions::new()
@@ -200,9 +218,12 @@ mod tests {
         let out = d.path().join("out");
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join(".dynamic.yml.tmp-1"), "stale").unwrap();
+        std::fs::create_dir(out.join(STAGING_DIR)).unwrap();
+        std::fs::write(out.join(STAGING_DIR).join(".dynamic.yml.tmp-2"), "stale").unwrap();
         std::fs::write(out.join("other.yml"), "x").unwrap();
         let p = Publisher::new(&out, "dynamic.yml").unwrap();
         assert!(!out.join(".dynamic.yml.tmp-1").exists());
+        assert!(!out.join(STAGING_DIR).join(".dynamic.yml.tmp-2").exists());
         assert!(p.publish(b"one").unwrap());
         assert!(!p.publish(b"one").unwrap());
         assert!(p.publish(b"two").unwrap());
@@ -215,7 +236,8 @@ mod tests {
             .flatten()
             .map(|e| e.file_name())
             .collect();
-        assert_eq!(names.len(), 2, "no temp files left: {names:?}");
+        assert_eq!(names.len(), 3, "no temp files left: {names:?}");
+        assert_eq!(std::fs::read_dir(out.join(STAGING_DIR)).unwrap().count(), 0);
     }
 
     #[test]

@@ -248,10 +248,14 @@ fn emit(merged: &Merged, revision: &str, files: &[SourceFile]) -> String {
     out
 }
 
+/// A file name inside a comment: no control characters, and no `{{`/`}}`, because
+/// Traefik runs every file (comments included) through Go's text/template.
 fn comment_safe(s: &str) -> String {
-    s.chars()
+    let s: String = s
+        .chars()
         .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+        .collect();
+    s.replace("{{", "{ {").replace("}}", "} }")
 }
 
 /// Writes `node`'s value after `key:` (the key is already written).
@@ -485,6 +489,36 @@ mod tests {
         let out = render_ok(&[]);
         assert!(out.starts_with(HEADER_PREFIX));
         assert_eq!(out.lines().filter(|l| !l.starts_with('#')).count(), 0);
+    }
+
+    proptest::proptest! {
+        /// Any string survives as a value, a header name and an object name: the
+        /// read-back proof inside `render` would fail otherwise.
+        #[test]
+        fn arbitrary_strings_round_trip(name in "[a-zA-Z0-9_.@-]{1,12}", value in "\\PC{0,40}", header in "[A-Za-z][A-Za-z0-9-]{0,12}") {
+            let yaml = format!(
+                "http:\n  middlewares:\n    {}:\n      headers:\n        customRequestHeaders:\n          {}: {}\n",
+                quote(&name),
+                quote(&header),
+                quote(&value)
+            );
+            // `{{` makes the file a Go template, which the gate refuses before rendering.
+            proptest::prop_assume!(!yaml.contains("{{"));
+            let files = [f("p.yml", &yaml)];
+            let p = decode_provider(&files);
+            proptest::prop_assume!(!p.is_rejected());
+            let out = render(&files, "sha256:p", &p.config);
+            proptest::prop_assert!(out.is_ok(), "{:?} for {yaml:?}", out.err());
+        }
+    }
+
+    #[test]
+    fn template_braces_in_file_names_stay_out_of_the_output() {
+        let out = render_ok(&[f(
+            "{{x}}.yml",
+            "http:\n  routers:\n    r:\n      rule: Path(`/`)\n",
+        )]);
+        assert!(!out.contains("{{") && !out.contains("}}"), "{out}");
     }
 
     #[test]

@@ -321,12 +321,17 @@ fn restart_with_invalid_inbox_keeps_last_publication() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(e.traefik.status("/app"), 200);
     // No temp file ever left in Traefik's directory.
-    let names: Vec<String> = std::fs::read_dir(&e.output)
+    let mut names: Vec<String> = std::fs::read_dir(&e.output)
         .expect("ls")
         .flatten()
         .map(|d| d.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["dynamic.yml"]);
+    names.sort();
+    assert_eq!(names, [".file-provider-staging", "dynamic.yml"]);
+    let staged = std::fs::read_dir(e.output.join(".file-provider-staging"))
+        .expect("ls")
+        .count();
+    assert_eq!(staged, 0);
 }
 
 #[test]
