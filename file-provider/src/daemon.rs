@@ -17,9 +17,11 @@ use crate::status::{self, Gate, State, StatusDoc};
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
+use sync_core::finding::Severity;
 use sync_core::report::Report;
 use sync_core::static_config::StaticConfig;
 use tracing::{debug, error, info, warn};
@@ -81,33 +83,88 @@ pub enum Trigger {
 }
 
 /// Watch `inbox` recursively; each debounced batch sends [`Trigger::Changed`].
+/// `lost` is set when the inbox directory itself is removed (its watch dies with it).
 pub fn watch(
     settings: &Settings,
     tx: Sender<Trigger>,
+    lost: Arc<AtomicBool>,
 ) -> Result<Debouncer<RecommendedWatcher, RecommendedCache>, notify_debouncer_full::notify::Error> {
+    let mut roots = vec![settings.inbox.clone()];
+    roots.extend(std::path::absolute(&settings.inbox).ok());
+    roots.extend(std::fs::canonicalize(&settings.inbox).ok());
     let mut debouncer = new_debouncer(settings.debounce, None, move |res: DebounceEventResult| {
         match res {
             Ok(events) => {
                 // Our own reads produce open/close-without-write events: not a change.
-                let changes = events
+                let changes: Vec<_> = events
                     .iter()
                     .filter(|e| !matches!(e.event.kind, EventKind::Access(_)))
-                    .count();
-                if changes == 0 {
+                    .collect();
+                if changes.is_empty() {
                     return;
                 }
-                debug!(events = changes, "inbox changed");
+                if changes.iter().any(|e| {
+                    matches!(e.event.kind, EventKind::Remove(_))
+                        && e.event.paths.iter().any(|p| roots.contains(p))
+                }) {
+                    lost.store(true, Ordering::SeqCst);
+                }
+                debug!(events = changes.len(), "inbox changed");
             }
             Err(errors) => {
                 for e in errors {
                     warn!(error = %e, "watch error; rescanning the whole inbox");
                 }
+                lost.store(true, Ordering::SeqCst);
             }
         }
         let _ = tx.send(Trigger::Changed);
     })?;
     debouncer.watch(&settings.inbox, RecursiveMode::Recursive)?;
     Ok(debouncer)
+}
+
+/// The inbox watch, re-established when the inbox directory is replaced or appears.
+struct Watch {
+    tx: Sender<Trigger>,
+    lost: Arc<AtomicBool>,
+    debouncer: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
+    /// (device, inode) of the watched directory.
+    watched: Option<(u64, u64)>,
+    last_error: Option<String>,
+}
+
+impl Watch {
+    fn ensure(&mut self, settings: &Settings) {
+        use std::os::unix::fs::MetadataExt;
+        let id = std::fs::metadata(&settings.inbox)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        // (device, inode) alone is not enough: `rm -rf inbox && mkdir inbox` may reuse the inode.
+        let lost = self.lost.swap(false, Ordering::SeqCst);
+        if !lost && id.is_some() && id == self.watched && self.debouncer.is_some() {
+            return;
+        }
+        // Dropping the old debouncer stops its thread.
+        self.debouncer = None;
+        self.watched = None;
+        match watch(settings, self.tx.clone(), self.lost.clone()) {
+            Ok(d) => {
+                if self.last_error.take().is_some() || id.is_some() {
+                    debug!(inbox = %settings.inbox.display(), "watching the inbox");
+                }
+                self.debouncer = Some(d);
+                self.watched = id;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if self.last_error.as_deref() != Some(msg.as_str()) {
+                    warn!(inbox = %settings.inbox.display(), error = %msg, "cannot watch the inbox; relying on the periodic rescan until it can");
+                }
+                self.last_error = Some(msg);
+            }
+        }
+    }
 }
 
 /// The loop's state.
@@ -172,11 +229,27 @@ impl Daemon {
         self.shared.clone()
     }
 
-    /// Run until [`Trigger::Stop`] arrives or every sender is gone.
-    pub fn run(mut self, rx: &Receiver<Trigger>) {
+    /// Watch the inbox (sending batches to `tx`) and run until [`Trigger::Stop`]
+    /// arrives on `rx`. The watch is re-established whenever the inbox directory
+    /// is replaced (or appears, when it was missing).
+    pub fn run(mut self, tx: Sender<Trigger>, rx: &Receiver<Trigger>) {
+        let mut watch = Watch {
+            tx,
+            lost: Arc::new(AtomicBool::new(false)),
+            debouncer: None,
+            watched: None,
+            last_error: None,
+        };
+        watch.ensure(&self.settings);
         self.cycle();
         loop {
-            match rx.recv_timeout(self.settings.rescan_interval) {
+            // Without a working watch (inbox missing or just replaced), poll every second.
+            let timeout = if watch.debouncer.is_some() {
+                self.settings.rescan_interval
+            } else {
+                self.settings.rescan_interval.min(Duration::from_secs(1))
+            };
+            match rx.recv_timeout(timeout) {
                 Ok(Trigger::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(Trigger::Changed) => {
                     // Coalesce whatever queued up meanwhile: one rescan covers it all.
@@ -190,6 +263,7 @@ impl Daemon {
                 }
                 Err(RecvTimeoutError::Timeout) => debug!("periodic rescan"),
             }
+            watch.ensure(&self.settings);
             self.cycle();
         }
         info!("stopped");
@@ -206,6 +280,7 @@ impl Daemon {
                 }
                 self.last_inbox_error = Some(msg.clone());
                 self.judged = None;
+                self.shared.metrics.inbox_valid.set(0);
                 self.update_status(|g| {
                     g.state = State::InboxUnreadable;
                     g.message = format!("{msg}; the last publication stays live");
@@ -277,7 +352,10 @@ impl Daemon {
                         info!(%inbox, revision = %verdict.revision, "inbox valid; Traefik already serves it");
                     }
                     for f in &verdict.report.findings {
-                        warn!(%inbox, "{}", gate::describe(f));
+                        match f.severity {
+                            Severity::Info => info!(%inbox, "{}", gate::describe(f)),
+                            _ => warn!(%inbox, "{}", gate::describe(f)),
+                        }
                     }
                     m.inbox_valid.set(1);
                     m.last_success.set(status::unix_now());

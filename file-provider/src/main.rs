@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use file_provider::daemon::{self, Daemon, Settings, Trigger};
+use file_provider::daemon::{Daemon, Settings, Trigger};
 use file_provider::gate;
 use file_provider::inbox::{self, Limits};
 use std::io::Write;
@@ -290,12 +290,11 @@ fn run(args: RunArgs) -> Result<()> {
     let daemon = Daemon::new(settings.clone()).context("preparing the output directory")?;
     let shared = daemon.shared();
     let (tx, rx) = std::sync::mpsc::channel::<Trigger>();
-    let _watcher = daemon::watch(&settings, tx.clone())
-        .with_context(|| format!("watching {}", settings.inbox.display()))?;
+    let watch_tx = tx.clone();
     info!(inbox = %settings.inbox.display(), output = %settings.output.display(), strict = settings.strict, "file-provider started");
     let worker = std::thread::Builder::new()
         .name("gate".into())
-        .spawn(move || daemon.run(&rx))
+        .spawn(move || daemon.run(watch_tx, &rx))
         .context("starting the gate thread")?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -370,3 +370,72 @@ fn escaping_symlink_is_refused_and_output_restored_if_tampered() {
     assert_eq!(published(&e.output), good);
     assert_eq!(e.traefik.status("/outside"), 404);
 }
+
+#[test]
+fn subdirectories_and_toml_are_watched_and_served() {
+    let e = env();
+    let fp = FileProvider::start(
+        &e.work,
+        &e.inbox,
+        &e.output,
+        Some(&e.traefik.static_file),
+        &[],
+    );
+    // Traefik itself loads sub-directories but does not watch them; the gate does.
+    write(
+        &e.inbox.join("team-a/deep/svc.yml"),
+        &route("deep", e.backend.port),
+    );
+    assert!(
+        e.traefik.wait_status("/deep", 200, T),
+        "file in a sub-directory not served"
+    );
+    write(
+        &e.inbox.join("team-b/svc.toml"),
+        "[http.routers.tomlr]\nrule = \"PathPrefix(`/tomlr`)\"\nentryPoints = [\"web\"]\nservice = \"deep\"\n",
+    );
+    assert!(
+        e.traefik.wait_status("/tomlr", 200, T),
+        "TOML file not served"
+    );
+    std::fs::remove_dir_all(e.inbox.join("team-a")).expect("rm");
+    // (the rejection below arrives through the watch, well before the 2 s rescan)
+    assert_eq!(
+        fp.wait_judged(&e.inbox, T),
+        "rejected",
+        "tomlr now points at a missing service"
+    );
+    assert_eq!(e.traefik.status("/tomlr"), 200, "previous publication kept");
+    assert_eq!(e.traefik.status("/deep/x"), 200);
+}
+
+#[test]
+fn replaced_inbox_directory_is_watched_again() {
+    let e = env();
+    // A long rescan interval: only a working watch can pick the change up in time.
+    let fp = FileProvider::start(
+        &e.work,
+        &e.inbox,
+        &e.output,
+        Some(&e.traefik.static_file),
+        &["--rescan-seconds", "3600"],
+    );
+    write(&e.inbox.join("a.yml"), &route("a", e.backend.port));
+    assert!(e.traefik.wait_status("/a", 200, T));
+    // `rm -rf inbox && mkdir inbox`: the old inotify watch is gone with the directory.
+    std::fs::remove_dir_all(&e.inbox).expect("rm");
+    std::fs::create_dir(&e.inbox).expect("mkdir");
+    write(&e.inbox.join("b.yml"), &route("b", e.backend.port));
+    assert!(
+        e.traefik.wait_status("/b", 200, T),
+        "{}",
+        fp.proc.log_text()
+    );
+    write(&e.inbox.join("c.yml"), &route("c", e.backend.port));
+    assert!(
+        e.traefik.wait_status("/c", 200, T),
+        "{}",
+        fp.proc.log_text()
+    );
+    assert_eq!(e.traefik.status("/a"), 404);
+}

@@ -264,11 +264,13 @@ impl FileProvider {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--status-file")
             .arg(work.join("status.json"))
-            .args(["--rescan-seconds", "2"])
             .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::from(std::fs::File::create(&log).expect("log")));
+        if !extra.contains(&"--rescan-seconds") {
+            cmd.args(["--rescan-seconds", "2"]);
+        }
         if let Some(s) = static_file {
             cmd.arg("--static").arg(s);
         }
