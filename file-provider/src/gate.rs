@@ -44,15 +44,46 @@ impl Verdict {
 }
 
 /// Judge a snapshot: decode like Traefik's file provider, validate, and render when clean.
+///
+/// On two threads: the renderer parses the files while the decoder does, and
+/// renders (and proves) while the validator runs; its result is dropped when
+/// validation blocks publication.
 pub fn evaluate(
     snapshot: &Snapshot,
     static_config: Option<&StaticConfig>,
     strict: bool,
 ) -> Verdict {
     let started = Instant::now();
-    let provider = decode_provider(&snapshot.files);
+    let files = &snapshot.files;
+    let (provider, trees) = std::thread::scope(|s| {
+        let trees = s.spawn(|| render::file_trees(files));
+        let provider = decode_provider(files);
+        let trees = trees
+            .join()
+            .unwrap_or_else(|_| Err(render::RenderError::Mismatch("renderer panicked".into())));
+        (provider, trees)
+    });
     let decoded = started.elapsed();
-    let mut report = sync_core::validate::validate(static_config, std::slice::from_ref(&provider));
+    let (mut report, rendered) = std::thread::scope(|s| {
+        let rendered = s.spawn(|| {
+            if provider.is_rejected() {
+                return None;
+            }
+            Some(match &trees {
+                Ok(trees) => {
+                    render::render_trees(files, trees, &snapshot.revision, &provider.config)
+                }
+                Err(e) => Err(render::RenderError::Mismatch(e.to_string())),
+            })
+        });
+        let report = sync_core::validate::validate(static_config, std::slice::from_ref(&provider));
+        let rendered = rendered.join().unwrap_or_else(|_| {
+            Some(Err(render::RenderError::Mismatch(
+                "renderer panicked".into(),
+            )))
+        });
+        (report, rendered)
+    });
     let validated = started.elapsed();
     for r in &snapshot.refusals {
         report.findings.push(
@@ -66,23 +97,23 @@ pub fn evaluate(
     let blocked = count(&report, Severity::Error) > 0
         || (strict && count(&report, Severity::Warning) > 0)
         || provider.is_rejected();
-    let mut rendered = None;
+    let mut bytes = None;
     if !blocked {
-        match render::render(&snapshot.files, &snapshot.revision, &provider.config) {
-            Ok(bytes) => rendered = Some(bytes),
-            Err(e) => report.findings.push(
+        match rendered {
+            Some(Ok(b)) => bytes = Some(b),
+            Some(Err(e)) => report.findings.push(
                 Finding::new(Severity::Error, "render-mismatch", e.to_string()).help(
                     "file-provider could not prove the merged file equivalent to the inbox; \
                      nothing was published. Simplify the construct named above and report it",
                 ),
             ),
+            None => {}
         }
     }
     report.normalize_findings();
     tracing::debug!(
         decode_ms = decoded.as_secs_f64() * 1000.0,
-        validate_ms = (validated - decoded).as_secs_f64() * 1000.0,
-        render_ms = (started.elapsed() - validated).as_secs_f64() * 1000.0,
+        validate_and_render_ms = (validated - decoded).as_secs_f64() * 1000.0,
         "gate phases"
     );
     Verdict {
@@ -90,7 +121,7 @@ pub fn evaluate(
         errors: count(&report, Severity::Error),
         warnings: count(&report, Severity::Warning),
         report,
-        rendered,
+        rendered: bytes,
         files: snapshot.files.len(),
         elapsed: started.elapsed(),
     }

@@ -77,11 +77,26 @@ pub fn render(
     revision: &str,
     expected: &Configuration,
 ) -> Result<Vec<u8>, RenderError> {
+    let trees = file_trees(files)?;
+    render_trees(files, &trees, revision, expected)
+}
+
+/// Every file's node tree (the part of [`render`] that can run while the gate decodes).
+pub fn file_trees(files: &[SourceFile]) -> Result<Vec<Node>, RenderError> {
+    files.iter().map(file_tree).collect()
+}
+
+/// [`render`] from trees made by [`file_trees`] for the same `files`.
+pub fn render_trees(
+    files: &[SourceFile],
+    trees: &[Node],
+    revision: &str,
+    expected: &Configuration,
+) -> Result<Vec<u8>, RenderError> {
     let t0 = std::time::Instant::now();
     let mut merged = Merged::default();
-    for file in files {
-        let root = file_tree(file)?;
-        merge_file(&mut merged, &root, &file.path)?;
+    for (file, root) in files.iter().zip(trees) {
+        merge_file(&mut merged, root, &file.path)?;
     }
     let t1 = t0.elapsed();
     let text = emit(&merged, revision, files);
