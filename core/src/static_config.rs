@@ -6,18 +6,38 @@
 use crate::decode::de::DecodeError;
 use crate::decode::node::Node;
 use crate::decode::raw::{Raw, RawEntry, raw_to_node};
+use crate::model::{Domain, RouterTlsConfig};
 use std::collections::BTreeMap;
 
 /// One entry point.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EntryPoint {
     /// `address`, e.g. `:80`, `:53/udp`.
     pub address: String,
     /// `asDefault`.
     pub as_default: bool,
+    /// `http.middlewares`: prepended to the routers of the entry point (model).
+    pub http_middlewares: Vec<String>,
+    /// `http.tls` (`allowEmpty`): default TLS of the routers of the entry point.
+    pub http_tls: Option<RouterTlsConfig>,
+    /// Whether `http.encodedCharacters` is set (makes the entry point a model).
+    pub encoded_characters: bool,
+    /// Whether `observability` is set (makes the entry point a model).
+    pub observability: bool,
 }
 
 impl EntryPoint {
+    /// Whether Traefik's internal provider makes an `<ep>@internal` HTTP model of
+    /// this entry point (`entryPointModels`), given whether `core.defaultRuleSyntax`
+    /// is set.
+    pub fn is_model(&self, default_rule_syntax_set: bool) -> bool {
+        default_rule_syntax_set
+            || !self.http_middlewares.is_empty()
+            || self.http_tls.is_some()
+            || self.observability
+            || self.encoded_characters
+    }
+
     /// `tcp` or `udp`, from the address suffix (Traefik's `GetProtocol`).
     pub fn protocol(&self) -> &'static str {
         match self.address.rsplit_once('/') {
@@ -47,7 +67,7 @@ pub struct CrdProviderOptions {
 }
 
 /// The static configuration, as far as dynamic-configuration validation needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StaticConfig {
     /// Entry points by name.
     pub entry_points: BTreeMap<String, EntryPoint>,
@@ -63,6 +83,12 @@ pub struct StaticConfig {
     pub cert_resolvers: Vec<String>,
     /// `core.defaultRuleSyntax` (`v3` when unset).
     pub default_rule_syntax: String,
+    /// Whether the `core` section is set (then `defaultRuleSyntax` is non-empty,
+    /// `v3` by default, and every entry point becomes a model).
+    pub default_rule_syntax_set: bool,
+    /// Names of the declared plugins (`experimental.plugins` and
+    /// `experimental.localPlugins`).
+    pub plugins: Vec<String>,
     /// Whether `api` is enabled (adds `api@internal`, `dashboard@internal`).
     pub api: bool,
 }
@@ -115,6 +141,23 @@ impl StaticConfig {
                         address: leaf(ep, "address").unwrap_or_default(),
                         as_default: leaf(ep, "asDefault")
                             .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+                        http_middlewares: ep
+                            .child_fold("http")
+                            .and_then(|h| h.child_fold("middlewares"))
+                            .map(list)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|m| !m.is_empty())
+                            .collect(),
+                        http_tls: ep
+                            .child_fold("http")
+                            .and_then(|h| h.child_fold("tls"))
+                            .map(router_tls),
+                        encoded_characters: ep
+                            .child_fold("http")
+                            .and_then(|h| h.child_fold("encodedCharacters"))
+                            .is_some(),
+                        observability: ep.child_fold("observability").is_some(),
                     },
                 );
             }
@@ -145,11 +188,19 @@ impl StaticConfig {
         if let Some(resolvers) = root.child_fold("certificatesResolvers") {
             cfg.cert_resolvers = resolvers.children.iter().map(|c| c.name.clone()).collect();
         }
-        if let Some(syntax) = root
-            .child_fold("core")
-            .and_then(|c| leaf(c, "defaultRuleSyntax"))
-        {
-            cfg.default_rule_syntax = syntax;
+        if let Some(core) = root.child_fold("core") {
+            cfg.default_rule_syntax_set = true;
+            if let Some(syntax) = leaf(core, "defaultRuleSyntax").filter(|s| !s.is_empty()) {
+                cfg.default_rule_syntax = syntax;
+            }
+        }
+        if let Some(exp) = root.child_fold("experimental") {
+            for key in ["plugins", "localPlugins"] {
+                if let Some(p) = exp.child_fold(key) {
+                    cfg.plugins
+                        .extend(p.children.iter().map(|c| c.name.clone()));
+                }
+            }
         }
         cfg.api = root.child_fold("api").is_some();
         cfg
@@ -166,6 +217,26 @@ fn crd_options(crd: &Node) -> CrdProviderOptions {
         label_selector: leaf(crd, "labelSelector").unwrap_or_default(),
         ingress_class: leaf(crd, "ingressClass").unwrap_or_default(),
         cross_provider_namespaces: crd.child_fold("crossProviderNamespaces").map(list),
+    }
+}
+
+/// `http.tls` of an entry point (`options`, `certResolver`, `domains`).
+fn router_tls(tls: &Node) -> RouterTlsConfig {
+    RouterTlsConfig {
+        options: leaf(tls, "options").unwrap_or_default(),
+        cert_resolver: leaf(tls, "certResolver").unwrap_or_default(),
+        domains: tls
+            .child_fold("domains")
+            .map(|d| {
+                d.children
+                    .iter()
+                    .map(|item| Domain {
+                        main: leaf(item, "main").unwrap_or_default(),
+                        sans: item.child_fold("sans").map(list).unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -232,3 +232,283 @@ fn api_server_refuses_what_fake_clients_accept() {
         );
     }
 }
+
+/// What a `TestCrossProviderNamespaces_*` case checks.
+enum Want {
+    /// HTTP router `default-test2-route-23c7f4c450289ee29016`: dropped or with these middlewares.
+    Middlewares(Option<&'static [&'static str]>),
+    /// HTTP services `foo-mirror-cp`, `bar-weighted-cp` present.
+    Transitive(bool, bool),
+    /// HTTP router `default-test-route-6b204d94623b3df4370c` dropped, else TLS options `foo@file`.
+    HttpTlsOption(bool),
+    /// TCP router `default-test.route-fdd3e9338e47a45efefc` dropped, else TLS options `foo@file`.
+    TcpTlsOption(bool),
+    /// HTTP service `default-test-route-6b204d94623b3df4370c` dropped, else serversTransport `foo@file`.
+    HttpTransport(bool),
+    /// TCP service `default-test.route-fdd3e9338e47a45efefc` dropped, else serversTransport `foo@file`.
+    TcpTransport(bool),
+}
+
+/// Traefik's six `TestCrossProviderNamespaces_*` tables (26 cases), ported by hand.
+#[test]
+fn traefik_cross_provider_namespaces_tables() {
+    const MWS: &[&str] = &[
+        "default-stripprefix",
+        "foo-addprefix",
+        "basicauth@file",
+        "redirect@file",
+    ];
+    let none: Option<&[&str]> = None;
+    let all: Option<&[&str]> = Some(&[]);
+    type Case = (
+        &'static [&'static str],
+        Option<&'static [&'static str]>,
+        Want,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            &["services.yml", "with_middleware_cross_provider.yml"],
+            None,
+            Want::Middlewares(Some(MWS)),
+        ),
+        (
+            &["services.yml", "with_middleware_cross_provider.yml"],
+            all,
+            Want::Middlewares(None),
+        ),
+        (
+            &["services.yml", "with_middleware_cross_provider.yml"],
+            Some(&["default"]),
+            Want::Middlewares(Some(MWS)),
+        ),
+        (
+            &["services.yml", "with_middleware_cross_provider.yml"],
+            Some(&["other"]),
+            Want::Middlewares(None),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            none,
+            Want::Transitive(true, true),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            all,
+            Want::Transitive(false, false),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            Some(&["foo"]),
+            Want::Transitive(true, false),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            Some(&["bar"]),
+            Want::Transitive(false, true),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            Some(&["foo", "bar"]),
+            Want::Transitive(true, true),
+        ),
+        (
+            &["services.yml", "with_service_cross_provider.yml"],
+            Some(&["default"]),
+            Want::Transitive(false, false),
+        ),
+        (
+            &["services.yml", "with_tls_option_cross_provider.yml"],
+            none,
+            Want::HttpTlsOption(false),
+        ),
+        (
+            &["services.yml", "with_tls_option_cross_provider.yml"],
+            all,
+            Want::HttpTlsOption(true),
+        ),
+        (
+            &["services.yml", "with_tls_option_cross_provider.yml"],
+            Some(&["default"]),
+            Want::HttpTlsOption(false),
+        ),
+        (
+            &["services.yml", "with_tls_option_cross_provider.yml"],
+            Some(&["other"]),
+            Want::HttpTlsOption(true),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_tls_options_cross_provider.yml",
+            ],
+            none,
+            Want::TcpTlsOption(false),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_tls_options_cross_provider.yml",
+            ],
+            all,
+            Want::TcpTlsOption(true),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_tls_options_cross_provider.yml",
+            ],
+            Some(&["default"]),
+            Want::TcpTlsOption(false),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_tls_options_cross_provider.yml",
+            ],
+            Some(&["other"]),
+            Want::TcpTlsOption(true),
+        ),
+        (
+            &["services.yml", "with_servers_transport_cross_provider.yml"],
+            none,
+            Want::HttpTransport(false),
+        ),
+        (
+            &["services.yml", "with_servers_transport_cross_provider.yml"],
+            all,
+            Want::HttpTransport(true),
+        ),
+        (
+            &["services.yml", "with_servers_transport_cross_provider.yml"],
+            Some(&["default"]),
+            Want::HttpTransport(false),
+        ),
+        (
+            &["services.yml", "with_servers_transport_cross_provider.yml"],
+            Some(&["other"]),
+            Want::HttpTransport(true),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_servers_transport_cross_provider.yml",
+            ],
+            none,
+            Want::TcpTransport(false),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_servers_transport_cross_provider.yml",
+            ],
+            all,
+            Want::TcpTransport(true),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_servers_transport_cross_provider.yml",
+            ],
+            Some(&["default"]),
+            Want::TcpTransport(false),
+        ),
+        (
+            &[
+                "tcp/services.yml",
+                "tcp/with_servers_transport_cross_provider.yml",
+            ],
+            Some(&["other"]),
+            Want::TcpTransport(true),
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crd_fixtures/traefik");
+    for (i, (paths, cpn, want)) in cases.iter().enumerate() {
+        let files: Vec<SourceFile> = paths
+            .iter()
+            .map(|p| SourceFile {
+                path: p.to_string(),
+                content: std::fs::read(dir.join(p)).expect("fixture"),
+            })
+            .collect();
+        let opts = CrdOptions {
+            allow_cross_namespace: true,
+            cross_provider_namespaces: cpn.map(|l| l.iter().map(|s| s.to_string()).collect()),
+            skip_schema_validation: true,
+            ..CrdOptions::default()
+        };
+        let c = decode_manifests_with(&files, &opts).config;
+        let http = c.http.unwrap_or_default();
+        let tcp = c.tcp.unwrap_or_default();
+        match want {
+            Want::Middlewares(m) => {
+                let r = http.routers.get("default-test2-route-23c7f4c450289ee29016");
+                assert_eq!(
+                    r.map(|r| r.middlewares.as_slice()),
+                    m.map(|m| m.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                        .as_deref(),
+                    "case {i}"
+                );
+            }
+            Want::Transitive(mirror, weighted) => {
+                assert_eq!(
+                    http.services.contains_key("foo-mirror-cp"),
+                    *mirror,
+                    "case {i}"
+                );
+                assert_eq!(
+                    http.services.contains_key("bar-weighted-cp"),
+                    *weighted,
+                    "case {i}"
+                );
+            }
+            Want::HttpTlsOption(dropped) => {
+                let r = http.routers.get("default-test-route-6b204d94623b3df4370c");
+                assert_eq!(r.is_none(), *dropped, "case {i}");
+                if let Some(r) = r {
+                    assert_eq!(
+                        r.tls.as_ref().map(|t| t.options.as_str()),
+                        Some("foo@file"),
+                        "case {i}"
+                    );
+                }
+            }
+            Want::TcpTlsOption(dropped) => {
+                let r = tcp.routers.get("default-test.route-fdd3e9338e47a45efefc");
+                assert_eq!(r.is_none(), *dropped, "case {i}");
+                if let Some(r) = r {
+                    assert_eq!(
+                        r.tls.as_ref().map(|t| t.options.as_str()),
+                        Some("foo@file"),
+                        "case {i}"
+                    );
+                }
+            }
+            Want::HttpTransport(dropped) => {
+                let s = http.services.get("default-test-route-6b204d94623b3df4370c");
+                assert_eq!(s.is_none(), *dropped, "case {i}");
+                if let Some(s) = s {
+                    assert_eq!(
+                        s.load_balancer
+                            .as_ref()
+                            .map(|l| l.servers_transport.as_str()),
+                        Some("foo@file"),
+                        "case {i}"
+                    );
+                }
+            }
+            Want::TcpTransport(dropped) => {
+                let s = tcp.services.get("default-test.route-fdd3e9338e47a45efefc");
+                assert_eq!(s.is_none(), *dropped, "case {i}");
+                if let Some(s) = s {
+                    assert_eq!(
+                        s.load_balancer
+                            .as_ref()
+                            .map(|l| l.servers_transport.as_str()),
+                        Some("foo@file"),
+                        "case {i}"
+                    );
+                }
+            }
+        }
+    }
+}

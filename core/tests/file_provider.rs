@@ -87,6 +87,9 @@ fn empty_sections_reject_bare_http_does_not() {
     assert!(!p.is_rejected());
     let p = decode_provider(&[file("a.yml", "http: {}\n")]);
     assert!(p.is_rejected());
+    // An empty *named* object is not a standalone element: Traefik shows it enabled.
+    let p = decode_provider(&[file("a.yml", "http:\n  middlewares:\n    empty: {}\n")]);
+    assert!(!p.is_rejected(), "{:?}", p.status);
 }
 
 #[test]

@@ -23,6 +23,14 @@ pub mod view;
 
 use std::path::PathBuf;
 
+/// A reqwest client builder that works in any build of the workspace: installs the
+/// one rustls crypto provider (ring) first, since with `rustls-no-provider` (unified
+/// in from other crates) reqwest refuses to build a client without one.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
+}
+
 /// The repository root (the workspace containing this crate).
 pub fn repo_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -204,8 +204,7 @@ impl Traefik {
         let child = command
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
-        let client = reqwest::Client::builder()
-            .no_proxy()
+        let client = crate::http_client_builder()
             .timeout(Duration::from_secs(10))
             .build()
             .context("building the HTTP client")?;

@@ -10,8 +10,7 @@ use sync_tests::consul_double::{ConsulDouble, KvPair};
 use sync_tests::traefik::{RouteRequest, Traefik, TraefikSpec};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
+    sync_tests::http_client_builder()
         .build()
         .expect("HTTP client")
 }

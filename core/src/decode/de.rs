@@ -69,7 +69,11 @@ pub fn from_node<'de, T: de::Deserialize<'de>>(node: &Node) -> Result<T, DecodeE
 #[derive(Clone, Copy)]
 pub struct NodeDe<'a> {
     node: &'a Node,
+    /// The node is a struct field tagged `allowEmpty`.
     allow_empty: bool,
+    /// The node is a map value or a list item, not a struct field: paerser's
+    /// "standalone element" check applies to fields only (`empty: {}` is a valid middleware).
+    element: bool,
 }
 
 impl<'a> NodeDe<'a> {
@@ -78,6 +82,16 @@ impl<'a> NodeDe<'a> {
         Self {
             node,
             allow_empty: false,
+            element: false,
+        }
+    }
+
+    /// Deserializer for a map value or list item.
+    fn element(node: &'a Node) -> Self {
+        Self {
+            node,
+            allow_empty: false,
+            element: true,
         }
     }
 
@@ -173,6 +187,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor.visit_map(NodeMap {
             entries: node.children.iter().map(|c| (c.name.as_str(), c)).collect(),
             idx: 0,
+            elements: true,
         })
     }
 
@@ -249,6 +264,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor.visit_newtype_struct(NodeDe {
             node: self.node,
             allow_empty: true,
+            element: self.element,
         })
     }
 
@@ -276,6 +292,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         if self.node.children.is_empty() {
+            if self.element {
+                return visitor.visit_map(NodeMap {
+                    entries: Vec::new(),
+                    idx: 0,
+                    elements: true,
+                });
+            }
             return Err(self.standalone("map"));
         }
         visitor.visit_map(NodeMap {
@@ -286,6 +309,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                 .map(|c| (c.name.as_str(), c))
                 .collect(),
             idx: 0,
+            elements: true,
         })
     }
 
@@ -296,10 +320,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         if self.node.children.is_empty() {
-            if self.allow_empty {
+            if self.allow_empty || self.element {
                 return visitor.visit_map(NodeMap {
                     entries: Vec::new(),
                     idx: 0,
+                    elements: false,
                 });
             }
             return Err(self.standalone(name));
@@ -322,7 +347,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                 None => entries.push((field, child)),
             }
         }
-        visitor.visit_map(NodeMap { entries, idx: 0 })
+        visitor.visit_map(NodeMap {
+            entries,
+            idx: 0,
+            elements: false,
+        })
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -361,7 +390,7 @@ impl<'de> SeqAccess<'de> for OwnedSeq {
             return Ok(None);
         };
         self.idx += 1;
-        seed.deserialize(NodeDe::new(node))
+        seed.deserialize(NodeDe::element(node))
             .map(Some)
             .map_err(|e| e.locate(node))
     }
@@ -375,6 +404,8 @@ impl<'de> SeqAccess<'de> for OwnedSeq {
 struct NodeMap<'a> {
     entries: Vec<(&'a str, &'a Node)>,
     idx: usize,
+    /// Map entries (values are elements) rather than struct fields.
+    elements: bool,
 }
 
 impl<'de> MapAccess<'de> for NodeMap<'_> {
@@ -397,8 +428,12 @@ impl<'de> MapAccess<'de> for NodeMap<'_> {
     ) -> Result<V::Value, DecodeError> {
         let (_, node) = self.entries[self.idx];
         self.idx += 1;
-        seed.deserialize(NodeDe::new(node))
-            .map_err(|e| e.locate(node))
+        let de = if self.elements {
+            NodeDe::element(node)
+        } else {
+            NodeDe::new(node)
+        };
+        seed.deserialize(de).map_err(|e| e.locate(node))
     }
 
     fn size_hint(&self) -> Option<usize> {

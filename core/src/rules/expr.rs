@@ -2,6 +2,9 @@
 
 use super::predicate::{TNode, Tree};
 
+/// Builds one matcher from its declared name and argument values.
+pub(crate) type LeafBuilder<'a, M> = dyn FnMut(&'static str, &[Vec<u8>]) -> Result<M, String> + 'a;
+
 /// A rule after Traefik's parsing: negation is pushed down to the matchers (De Morgan, as
 /// Traefik's `invert()` does), and chains of the same operator are flattened
 /// (`a && b && c` is one `And` with three operands; evaluation order is left to right).
@@ -82,7 +85,7 @@ pub(crate) fn check_rule(matcher: &str, values: &[Vec<u8>]) -> Result<(), String
 pub(crate) fn build<M>(
     tree: &Tree,
     http_wrapping: bool,
-    leaf: &mut dyn FnMut(&'static str, &[Vec<u8>]) -> Result<M, String>,
+    leaf: &mut LeafBuilder<'_, M>,
 ) -> Result<Expr<M>, String> {
     let mut built: Vec<Option<M>> = (0..tree.nodes.len()).map(|_| None).collect();
     build_node(tree, tree.root, http_wrapping, leaf, &mut built)?;
@@ -93,7 +96,7 @@ fn build_node<M>(
     tree: &Tree,
     id: usize,
     http: bool,
-    leaf: &mut dyn FnMut(&'static str, &[Vec<u8>]) -> Result<M, String>,
+    leaf: &mut LeafBuilder<'_, M>,
     built: &mut Vec<Option<M>>,
 ) -> Result<(), String> {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match &tree.nodes[id] {

@@ -44,7 +44,10 @@ pub const HTTP_V2_MATCHERS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq)]
 pub enum HttpMatcher {
     /// `ClientIP(ip-or-cidr)`.
-    ClientIp { source: String, entries: Vec<IpEntry> },
+    ClientIp {
+        source: String,
+        entries: Vec<IpEntry>,
+    },
     /// `Method(m)`; `method` is upper-cased.
     Method { method: String },
     /// `Host(h)`: `*` matches every request; otherwise lower-cased, `*.x` = one label.
@@ -70,7 +73,10 @@ pub enum HttpMatcher {
     /// v2 `HostRegexp(tpl, ...)`: gorilla host templates.
     V2HostRegexp { templates: Vec<MuxTemplate> },
     /// v2 `ClientIP(a, b, ...)`.
-    V2ClientIp { sources: Vec<String>, entries: Vec<IpEntry> },
+    V2ClientIp {
+        sources: Vec<String>,
+        entries: Vec<IpEntry>,
+    },
     /// v2 `Path(tpl, ...)`.
     V2Path { templates: Vec<MuxTemplate> },
     /// v2 `PathPrefix(tpl, ...)`.
@@ -188,7 +194,8 @@ pub(crate) fn build_v3(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
                     quote_bytes(&values[0])
                 ));
             }
-            let regex = compile(&values[0]).map_err(|e| format!("compiling HostRegexp matcher: {e}"))?;
+            let regex =
+                compile(&values[0]).map_err(|e| format!("compiling HostRegexp matcher: {e}"))?;
             Ok(HttpMatcher::HostRegexp { regex })
         }
         "Path" | "PathPrefix" => {
@@ -208,7 +215,8 @@ pub(crate) fn build_v3(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
         "PathRegexp" => {
             expect_n(values, &[1])?;
             // Traefik's message says "PathPrefix" here (sic).
-            let regex = compile(&values[0]).map_err(|e| format!("compiling PathPrefix matcher: {e}"))?;
+            let regex =
+                compile(&values[0]).map_err(|e| format!("compiling PathPrefix matcher: {e}"))?;
             Ok(HttpMatcher::PathRegexp { regex })
         }
         "Header" => {
@@ -296,7 +304,10 @@ pub(crate) fn build_v2(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
             let mut templates = Vec::new();
             for s in &strs {
                 if !s.is_empty() && !s.starts_with('/') {
-                    return Err(format!("mux: path must start with a slash, got {}", quote(s)));
+                    return Err(format!(
+                        "mux: path must start with a slash, got {}",
+                        quote(s)
+                    ));
                 }
                 templates.push(new_route_regexp(s, kind)?);
             }
@@ -310,7 +321,7 @@ pub(crate) fn build_v2(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
             methods: strs.iter().map(|m| go_upper(m)).collect(),
         }),
         "Headers" => {
-            if strs.len() % 2 != 0 {
+            if !strs.len().is_multiple_of(2) {
                 return Err(mux_pairs_error(&strs));
             }
             let mut pairs: Vec<(String, String)> = Vec::new();
@@ -323,7 +334,7 @@ pub(crate) fn build_v2(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
             Ok(HttpMatcher::V2Headers { pairs })
         }
         "HeadersRegexp" => {
-            if strs.len() % 2 != 0 {
+            if !strs.len().is_multiple_of(2) {
                 return Err(mux_pairs_error(&strs));
             }
             let mut pairs: Vec<(String, GoRegex)> = Vec::new();
@@ -347,7 +358,7 @@ pub(crate) fn build_v2(name: &'static str, values: &[Vec<u8>]) -> Result<HttpMat
                     None => parts.push(s.clone()),
                 }
             }
-            if parts.len() % 2 != 0 {
+            if !parts.len().is_multiple_of(2) {
                 return Err(mux_pairs_error(&parts));
             }
             let mut templates: Vec<MuxTemplate> = Vec::new();
@@ -496,9 +507,10 @@ impl HttpMatcher {
                 let h = mux_host(&v.req.host);
                 templates.iter().any(|t| t.regex.is_match(h))
             }
-            V2Path { templates } | V2PathPrefix { templates } => {
-                v.routing_path.as_deref().is_some_and(|p| templates.iter().any(|t| t.regex.is_match(p)))
-            }
+            V2Path { templates } | V2PathPrefix { templates } => v
+                .routing_path
+                .as_deref()
+                .is_some_and(|p| templates.iter().any(|t| t.regex.is_match(p))),
             V2Method { methods } => methods.contains(&v.req.method),
             V2Headers { pairs } => pairs.iter().all(|(k, val)| {
                 let ck = canonical_header_key(k);

@@ -34,6 +34,7 @@ pub mod http;
 pub mod mux_template;
 pub mod net;
 pub mod predicate;
+pub mod print;
 pub mod tcp;
 
 pub use expr::Expr;
@@ -139,6 +140,10 @@ impl HttpRule {
     pub fn expr(&self) -> &Expr<HttpMatcher> {
         &self.expr
     }
+    /// The rule printed back in v3 syntax (`None` if it uses v2-only matchers).
+    pub fn to_v3_text(&self) -> Option<String> {
+        print::print_expr(&self.expr, &|m: &HttpMatcher| m.to_rule_text())
+    }
     /// Whether Traefik's HTTP muxer would route `req` to this rule.
     pub fn matches(&self, req: &HttpRequest) -> bool {
         let view = http::RequestView::new(req);
@@ -168,7 +173,7 @@ impl TcpRule {
     pub fn expr(&self) -> &Expr<TcpMatcher> {
         &self.expr
     }
-    /// `HostSNI` values, lower-cased, left to right, negation ignored (`ParseHostSNI`).
+    /// `HostSNI` values, lower-cased, left to right, negated ones left out (`ParseHostSNI`).
     pub fn host_sni_domains(&self) -> &[String] {
         &self.domains
     }
@@ -176,6 +181,10 @@ impl TcpRule {
     /// front does not change this, as in Traefik).
     pub fn is_catch_all(&self) -> bool {
         tcp_default_priority(&self.rule) == -1
+    }
+    /// The rule printed back in v3 syntax (`None` if it uses v2-only matchers).
+    pub fn to_v3_text(&self) -> Option<String> {
+        print::print_expr(&self.expr, &|m: &TcpMatcher| m.to_rule_text())
     }
     /// Whether Traefik's TCP muxer would route `conn` to this rule.
     pub fn matches(&self, conn: &TcpConnection) -> bool {
@@ -233,7 +242,11 @@ pub fn parse_http_rule(rule: &str, syntax: RuleSyntax) -> Result<HttpRule, RuleE
 /// to the router (`invalid rule R, error: error while parsing rule R: <parse error>`).
 pub fn http_tls_domains(rule: &str) -> Result<Vec<String>, String> {
     let mut names: Vec<&'static str> = HTTP_V3_MATCHERS.to_vec();
-    names.extend(HTTP_V2_MATCHERS.iter().filter(|n| !HTTP_V3_MATCHERS.contains(n)));
+    names.extend(
+        HTTP_V2_MATCHERS
+            .iter()
+            .filter(|n| !HTTP_V3_MATCHERS.contains(n)),
+    );
     match predicate::parse(rule, &names) {
         Err(e) => Err(format!(
             "invalid rule {rule}, error: error while parsing rule {rule}: {e}"
@@ -255,9 +268,13 @@ fn leaf_values(t: &predicate::Tree, matcher_name: &str) -> Vec<String> {
                 stack.push(*l);
             }
             predicate::TNode::Leaf {
-                matcher, values, ..
+                matcher,
+                values,
+                not,
             } => {
-                if *matcher == matcher_name {
+                // Traefik 3.7.15 ignores negated matchers here (observed: a plain-TCP router
+                // with `!HostSNI(`a`)` is enabled, `!!HostSNI(`a`)` is not).
+                if *matcher == matcher_name && !*not {
                     out.extend(values.iter().map(|v| expr::text(v).to_lowercase()));
                 }
             }
@@ -309,7 +326,11 @@ fn tcp_build_stage(
         Ok(Parsed::Tree(t)) => t,
         Ok(Parsed::NotATree) => {
             let inner = format!("error while parsing rule {rule}");
-            return Err(RuleError::new(RuleErrorKind::NotARule, inner.clone(), inner));
+            return Err(RuleError::new(
+                RuleErrorKind::NotARule,
+                inner.clone(),
+                inner,
+            ));
         }
         Err(e) => {
             let msg = format!("error while parsing rule {rule}: {e}");

@@ -103,9 +103,7 @@ pub fn new_route_regexp(tpl: &str, kind: TemplateKind) -> Result<MuxTemplate, St
         vars.push(name.to_string());
     }
     pattern.push_str(&quote_meta(&tpl[end..]));
-    if kind == TemplateKind::Query
-        && tpl.split_once('=').is_some_and(|(_, v)| v.is_empty())
-    {
+    if kind == TemplateKind::Query && tpl.split_once('=').is_some_and(|(_, v)| v.is_empty()) {
         pattern.push_str(default_pattern);
     }
     if kind != TemplateKind::PathPrefix {

@@ -230,12 +230,13 @@ pub fn query_unescape(s: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `url.ParseQuery` as `req.URL.Query()` uses it: pairs split on `&`, pairs containing `;`
-/// or with bad escapes dropped, order kept.
+/// `req.URL.Query()` as Traefik's routers see it: the entrypoint default
+/// (`http.encodeQuerySemicolons: false`) wraps Go's `http.AllowQuerySemicolons`, so `;`
+/// separates pairs like `&`; then `url.ParseQuery` (pairs with bad escapes dropped).
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for part in raw.split('&') {
-        if part.is_empty() || part.contains(';') {
+    for part in raw.split(['&', ';']) {
+        if part.is_empty() {
             continue;
         }
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
@@ -258,18 +259,7 @@ fn should_escape_path(c: u8) -> bool {
     }
     !matches!(
         c,
-        b'-' | b'_'
-            | b'.'
-            | b'~'
-            | b'$'
-            | b'&'
-            | b'+'
-            | b','
-            | b'/'
-            | b':'
-            | b';'
-            | b'='
-            | b'@'
+        b'-' | b'_' | b'.' | b'~' | b'$' | b'&' | b'+' | b',' | b'/' | b':' | b';' | b'=' | b'@'
     )
 }
 
@@ -277,8 +267,21 @@ fn valid_encoded(s: &str) -> bool {
     s.bytes().all(|c| {
         matches!(
             c,
-            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':'
-                | b'@' | b'[' | b']' | b'%'
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'['
+                | b']'
+                | b'%'
         ) || !should_escape_path(c)
     })
 }
@@ -313,20 +316,117 @@ fn path_escape(p: &[u8]) -> String {
     out
 }
 
-/// The path Traefik routes on, from the request target's path as sent on the wire
-/// (percent-encoded, without the query): Go's `URL.EscapedPath()` (the raw path when it is a
-/// valid encoding, otherwise the decoded path re-escaped), then every `%XX` that is not one
-/// of the reserved escapes (`%2F`, `%3F`, `%25`, ... — upper-case hex only, as in Traefik's
-/// table) decoded. `None` where Go rejects the request (bad `%` escape: HTTP 400).
-pub fn routing_path(raw_path: &str) -> Option<String> {
-    let decoded = path_unescape(raw_path)?;
-    let escaped = if valid_encoded(raw_path) {
-        raw_path.to_string()
-    } else if raw_path == "*" {
-        "*".into()
+fn unescape_str(s: &str) -> Option<String> {
+    path_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Go's `URL.EscapedPath()` for a `Path`/`RawPath` pair.
+fn escaped_path(path: &str, raw_path: &str) -> String {
+    if !raw_path.is_empty()
+        && valid_encoded(raw_path)
+        && unescape_str(raw_path).as_deref() == Some(path)
+    {
+        return raw_path.to_string();
+    }
+    if path == "*" {
+        return "*".into();
+    }
+    path_escape(path.as_bytes())
+}
+
+/// Go's `URL.setPath`: `(Path, RawPath)` from an escaped path.
+fn set_path(escaped: &str) -> Option<(String, String)> {
+    let path = unescape_str(escaped)?;
+    let raw = if path_escape(path.as_bytes()) == escaped {
+        String::new()
     } else {
-        path_escape(&decoded)
+        escaped.to_string()
     };
+    Some((path, raw))
+}
+
+/// Go's `path.Clean`.
+fn clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|s| *s != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// The path Traefik routes on, from the request-target path as sent on the wire
+/// (percent-encoded, without the query), with the entrypoint defaults of Traefik 3.7:
+/// 1. Go parses it (`Path` = decoded, `RawPath` kept when it differs from Go's own escaping);
+/// 2. `normalizePath`: in `RawPath`, `%xx` upper-cased and unreserved characters decoded;
+/// 3. `sanitizePath` (entrypoint `http.sanitizePath`, default true; pass `false` to skip):
+///    `URL.JoinPath()` removes `.`/`..` segments and duplicate slashes (a trailing slash
+///    stays);
+/// 4. `withRoutingPath`: `EscapedPath()` with every `%XX` decoded except the reserved
+///    characters (`%2F`, `%3F`, `%25`, ...).
+///
+/// `None` where Traefik answers 400 (bad `%` escape).
+pub fn routing_path_with(raw_path: &str, sanitize: bool) -> Option<String> {
+    let (path, mut raw) = set_path(raw_path)?;
+    if !raw.is_empty() {
+        let b = raw.as_bytes();
+        let mut out = String::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' {
+                out.push(b[i] as char);
+                i += 1;
+                continue;
+            }
+            if i + 2 >= b.len() {
+                return None;
+            }
+            let enc = raw[i..i + 3].to_ascii_uppercase();
+            let v = u8::from_str_radix(&enc[1..], 16).ok()?;
+            if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
+                out.push(v as char);
+            } else {
+                out.push_str(&enc);
+            }
+            i += 3;
+        }
+        raw = out;
+    }
+    let mut escaped = escaped_path(&path, &raw);
+    if sanitize {
+        let (first, strip) = if escaped.starts_with('/') {
+            (escaped.clone(), false)
+        } else {
+            (format!("/{escaped}"), true)
+        };
+        let mut p = clean(&first);
+        if strip {
+            p = p[1..].to_string();
+        }
+        if escaped.ends_with('/') && !p.ends_with('/') {
+            p.push('/');
+        }
+        let (path2, raw2) = set_path(&p)?;
+        escaped = escaped_path(&path2, &raw2);
+    }
     let b = escaped.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -350,6 +450,11 @@ pub fn routing_path(raw_path: &str) -> Option<String> {
         i += 3;
     }
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// [`routing_path_with`] with Traefik's default entrypoint settings (`sanitizePath: true`).
+pub fn routing_path(raw_path: &str) -> Option<String> {
+    routing_path_with(raw_path, true)
 }
 
 #[cfg(test)]
@@ -376,7 +481,9 @@ mod tests {
     fn routing_paths() {
         assert_eq!(routing_path("/foo%20bar").as_deref(), Some("/foo bar"));
         assert_eq!(routing_path("/a%2Fb").as_deref(), Some("/a%2Fb"));
-        assert_eq!(routing_path("/a%2fb").as_deref(), Some("/a/b"));
+        assert_eq!(routing_path("/a%2fb").as_deref(), Some("/a%2Fb"));
+        assert_eq!(routing_path("/a/./b/../c//d/").as_deref(), Some("/a/c/d/"));
+        assert_eq!(routing_path("/%61").as_deref(), Some("/a"));
         assert_eq!(routing_path("/a%zz"), None);
     }
 

@@ -21,7 +21,10 @@ pub enum TcpMatcher {
     /// `ALPN(proto)`.
     Alpn { protocol: String },
     /// `ClientIP(ip-or-cidr)`.
-    ClientIp { source: String, entries: Vec<IpEntry> },
+    ClientIp {
+        source: String,
+        entries: Vec<IpEntry>,
+    },
     /// `HostSNI(h)`: `*` matches every connection (even without SNI); a trailing `.` is
     /// dropped; `*.x` = one label; case-insensitive.
     HostSni { host: String },
@@ -30,7 +33,10 @@ pub enum TcpMatcher {
     /// v2 `ALPN(a, b, ...)`.
     V2Alpn { protocols: Vec<String> },
     /// v2 `ClientIP(a, b, ...)`.
-    V2ClientIp { sources: Vec<String>, entries: Vec<IpEntry> },
+    V2ClientIp {
+        sources: Vec<String>,
+        entries: Vec<IpEntry>,
+    },
     /// v2 `HostSNI(a, b, ...)`, lower-cased.
     V2HostSni { hosts: Vec<String> },
     /// v2 `HostSNIRegexp(tpl, ...)` (gorilla host templates, case-insensitive).
@@ -135,7 +141,10 @@ pub(crate) fn build_v2(name: &'static str, values: &[Vec<u8>]) -> Result<TcpMatc
     let strs: Vec<String> = values.iter().map(|v| text(v)).collect();
     match name {
         "ALPN" => {
-            if let Some(v) = values.iter().find(|v| v.as_slice() == ACME_TLS_1.as_bytes()) {
+            if let Some(v) = values
+                .iter()
+                .find(|v| v.as_slice() == ACME_TLS_1.as_bytes())
+            {
                 return Err(format!(
                     "invalid protocol value for \"ALPN\" matcher, {} is not allowed",
                     quote_bytes(v)

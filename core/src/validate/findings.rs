@@ -170,10 +170,11 @@ fn status_findings(out: &mut Vec<Finding>, report: &Report) {
 
 /// Build every object Traefik shows as enabled on its own, to find those that
 /// would fail as soon as a router used them.
-fn broken_unused(out: &mut Vec<Finding>, m: &Merged, api: bool) {
+fn broken_unused(out: &mut Vec<Finding>, m: &Merged, api: bool, plugins: Option<Vec<String>>) {
     let mut services = m.http_services.clone();
     let mut middlewares = m.http_middlewares.clone();
     let mut b = HttpBuild::new(&mut services, &mut middlewares, &m.http_transports, api);
+    b.plugins = plugins;
     for (name, s) in &m.http_services {
         if s.state.status != Status::Enabled {
             continue;
@@ -662,7 +663,7 @@ fn udp_shadowed(out: &mut Vec<Finding>, ctx: &Ctx) {
 pub(crate) fn collect(ctx: &Ctx, report: &Report) -> Vec<Finding> {
     let mut out = Vec::new();
     status_findings(&mut out, report);
-    broken_unused(&mut out, ctx.merged, ctx.api);
+    broken_unused(&mut out, ctx.merged, ctx.api, ctx.eps.plugins.clone());
     overlaps(&mut out, ctx);
     tls_defaults(&mut out, ctx);
     at_sign(&mut out, ctx);

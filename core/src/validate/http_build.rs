@@ -3,6 +3,7 @@
 //! (`pkg/server/middleware/middlewares.go`) do: same order, same caching, same
 //! recursion detection, same error texts, same objects marked in error.
 
+use super::go_url;
 use super::middleware_config;
 use super::runtime::{Rt, provider_of, q, qualify};
 use crate::model::{Middleware, Service};
@@ -36,6 +37,8 @@ pub(crate) struct HttpBuild<'a> {
     pub transports: &'a BTreeSet<String>,
     /// Whether `api@internal` / `dashboard@internal` exist.
     pub api: bool,
+    /// Declared plugins (`None`: unknown, every plugin is accepted).
+    pub plugins: Option<Vec<String>>,
     built: HashMap<String, Handler>,
 }
 
@@ -57,6 +60,7 @@ impl<'a> HttpBuild<'a> {
             middlewares,
             transports,
             api,
+            plugins: None,
             built: HashMap::new(),
         }
     }
@@ -160,6 +164,19 @@ impl<'a> HttpBuild<'a> {
             let missing = transport
                 .as_ref()
                 .filter(|t| !self.transports.contains(*t) && !t.ends_with("@internal"));
+            // `getLoadBalancerServiceHandler`: each server's URL is parsed, then its
+            // proxy built (servers are shuffled: the first failing one in order here).
+            for server in &lb.servers {
+                if let Some(e) = go_url::parse_error(&server.url) {
+                    return Err(format!("error parsing server URL {}: {e}", server.url));
+                }
+                if let Some(t) = missing {
+                    return Err(format!(
+                        "error building proxy for server URL {}: getting RoundTripper: servers transport not found {t}",
+                        server.url
+                    ));
+                }
+            }
             if let Some(t) = missing {
                 if let Some(server) = lb.servers.first() {
                     return Err(format!(
@@ -308,6 +325,28 @@ impl<'a> HttpBuild<'a> {
         Ok(())
     }
 
+    /// `findPluginConfig` then the plugin builder's lookup by type.
+    fn check_plugin(&self, cfg: &Middleware) -> Result<(), String> {
+        if cfg.plugin.len() != 1 {
+            return Err(
+                "plugin: invalid configuration: no configuration or too many plugin definition"
+                    .into(),
+            );
+        }
+        let Some(kind) = cfg.plugin.keys().next() else {
+            return Ok(());
+        };
+        if kind.is_empty() {
+            return Err("plugin: missing plugin type".into());
+        }
+        match &self.plugins {
+            Some(known) if !known.contains(kind) => {
+                Err(format!("plugin: unknown plugin type: {kind}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn mw_error(&mut self, name: &str, err: String) -> String {
         if let Some(m) = self.middlewares.get_mut(name) {
             m.state.add_error(err.clone(), true);
@@ -340,12 +379,7 @@ impl<'a> HttpBuild<'a> {
         }
         let mut stack = stack.to_vec();
         stack.push(key);
-        // No plugin builder is known to the validator: `plugin` never counts as a type.
-        let types: Vec<&str> = cfg
-            .type_names()
-            .into_iter()
-            .filter(|t| *t != "plugin")
-            .collect();
+        let types = cfg.type_names();
         if types.len() > 1 {
             return Err(self.mw_error(&name, MULTI_MIDDLEWARE.to_string()));
         }
@@ -359,6 +393,8 @@ impl<'a> HttpBuild<'a> {
         let own = provider_of(&name);
         let result = if let Some(chain) = &cfg.chain {
             self.build_chain(own, &chain.middlewares, &stack)
+        } else if !cfg.plugin.is_empty() {
+            self.check_plugin(&cfg)
         } else if let Some(errors) = &cfg.errors {
             middleware_config::check_code_ranges(&errors.status)
                 .and_then(|()| self.build_service(own, &errors.service, &stack).map(|_| ()))

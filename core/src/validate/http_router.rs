@@ -21,6 +21,7 @@ pub(crate) fn build(m: &mut Merged, eps: &EntryPoints, default_syntax: &str, api
         &m.http_transports,
         api,
     );
+    b.plugins = eps.plugins.clone();
     let mut mgr = Manager {
         routers: &mut m.http_routers,
         tls_options: &m.tls_options,

@@ -3,8 +3,8 @@
 
 use super::runtime::{ObjState, RouterExtra, Rt};
 use crate::model::{
-    Middleware, Router, Service, TcpMiddleware, TcpRouter, TcpService, TlsOptions, UdpRouter,
-    UdpService,
+    Middleware, Router, RouterTlsConfig, Service, TcpMiddleware, TcpRouter, TcpService, TlsOptions,
+    UdpRouter, UdpService,
 };
 use crate::objects::ObjectKind;
 use crate::provider::ProviderConfig;
@@ -22,6 +22,19 @@ pub(crate) struct EntryPoints {
     pub udp: Vec<String>,
     /// Defaults for HTTP and TCP routers without `entryPoints`.
     pub defaults: Vec<String>,
+    /// HTTP models (`<ep>@internal`) by entry point name.
+    pub models: BTreeMap<String, EpModel>,
+    /// `DefaultRuleSyntax` of the models (empty when `core` is not set).
+    pub model_rule_syntax: String,
+    /// Declared plugin names (`None` without a static configuration: any is accepted).
+    pub plugins: Option<Vec<String>>,
+}
+
+/// An entry point's HTTP model (`dynamic.Model` from `entryPointModels`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EpModel {
+    pub middlewares: Vec<String>,
+    pub tls: Option<RouterTlsConfig>,
 }
 
 impl EntryPoints {
@@ -42,6 +55,22 @@ impl EntryPoints {
         if s.api && !eps.contains_key("traefik") {
             eps.insert("traefik".into(), (false, false));
         }
+        // `entryPointModels` runs over every entry point (including the added ones).
+        let set = s.default_rule_syntax_set;
+        let models = eps
+            .keys()
+            .filter_map(|n| match s.entry_points.get(n) {
+                Some(ep) if ep.is_model(set) => Some((
+                    n.clone(),
+                    EpModel {
+                        middlewares: ep.http_middlewares.clone(),
+                        tls: ep.http_tls.clone(),
+                    },
+                )),
+                None if set => Some((n.clone(), EpModel::default())),
+                _ => None,
+            })
+            .collect();
         let any_default = eps.values().any(|(_, d)| *d);
         Self {
             known: true,
@@ -60,8 +89,82 @@ impl EntryPoints {
                 .filter(|(n, (u, d))| (!any_default || *d) && !u && n.as_str() != "traefik")
                 .map(|(n, _)| n.clone())
                 .collect(),
+            models,
+            plugins: Some(s.plugins.clone()),
+            model_rule_syntax: if set {
+                s.default_rule_syntax.clone()
+            } else {
+                String::new()
+            },
         }
     }
+}
+
+/// `applyModel` on HTTP routers: root routers take the models' default rule
+/// syntax; a root router on several entry points gets an `<ep>-<name>` copy per
+/// model entry point (with the model's middlewares prepended and its TLS when the
+/// router has none) and keeps its name for the other entry points; child routers'
+/// parent references follow the copies.
+pub(crate) fn apply_model(m: &mut Merged, eps: &EntryPoints) {
+    if eps.models.is_empty() {
+        return;
+    }
+    let mut rts: BTreeMap<String, HttpRouterRt> = BTreeMap::new();
+    let mut copies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, (r, x)) in std::mem::take(&mut m.http_routers) {
+        if !r.cfg.parent_refs.is_empty() {
+            rts.insert(name, (r, x));
+            continue;
+        }
+        let mut router = r;
+        if router.cfg.rule_syntax.is_empty() {
+            router.cfg.rule_syntax = eps.model_rule_syntax.clone();
+        }
+        let list = std::mem::take(&mut router.cfg.entry_points);
+        for ep in &list {
+            if let Some(model) = eps.models.get(ep) {
+                let mut cp = router.clone();
+                cp.cfg.entry_points = vec![ep.clone()];
+                if cp.cfg.tls.is_none() {
+                    cp.cfg.tls = model.tls.clone();
+                }
+                cp.cfg.middlewares = model
+                    .middlewares
+                    .iter()
+                    .chain(&router.cfg.middlewares)
+                    .cloned()
+                    .collect();
+                let rt_name = if list.len() > 1 {
+                    let n = format!("{ep}-{name}");
+                    copies.entry(name.clone()).or_default().push(n.clone());
+                    n
+                } else {
+                    name.clone()
+                };
+                rts.insert(rt_name, (cp, x.clone()));
+            } else {
+                router.cfg.entry_points.push(ep.clone());
+                rts.insert(name.clone(), (router.clone(), x.clone()));
+            }
+        }
+    }
+    let names: BTreeSet<String> = rts.keys().cloned().collect();
+    for (r, _) in rts.values_mut() {
+        if r.cfg.parent_refs.is_empty() {
+            continue;
+        }
+        let mut refs = Vec::new();
+        for pr in &r.cfg.parent_refs {
+            if names.contains(pr) {
+                refs.push(pr.clone());
+            }
+            if let Some(c) = copies.get(pr) {
+                refs.extend(c.iter().cloned());
+            }
+        }
+        r.cfg.parent_refs = refs;
+    }
+    m.http_routers = rts;
 }
 
 pub(crate) type HttpRouterRt = (Rt<Router>, RouterExtra);

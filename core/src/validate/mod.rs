@@ -10,6 +10,7 @@
 //! children shuffles, equal-priority routes) a finding says so.
 
 mod findings;
+mod go_url;
 mod http_build;
 mod http_router;
 mod merge;
@@ -40,8 +41,16 @@ pub fn validate(static_cfg: Option<&StaticConfig>, providers: &[ProviderConfig])
     let api = static_cfg.is_none_or(|s| s.api);
 
     let mut m = merge::merge(providers, &eps);
+    merge::apply_model(&mut m, &eps);
+    // With models, `applyModel` already gave root routers the default syntax; the
+    // muxer falls back to v3 for routers without one (child routers).
+    let http_syntax = if eps.models.is_empty() {
+        default_syntax.as_str()
+    } else {
+        "v3"
+    };
     let conflicted = tls::resolve_http_tls(&mut m.http_routers, &eps);
-    http_router::build(&mut m, &eps, &default_syntax, api);
+    http_router::build(&mut m, &eps, http_syntax, api);
     tcp::build(&mut m, &eps, &default_syntax);
     let udp_by_ep = udp::build(&mut m, &eps);
 
@@ -141,9 +150,9 @@ pub fn validate(static_cfg: Option<&StaticConfig>, providers: &[ProviderConfig])
         );
     }
     // Route overlap / shadow / nondeterminism analysis (owned by core/src/routing).
-    report
-        .findings
-        .extend(crate::routing::overlap::findings(static_cfg, providers, &report));
+    report.findings.extend(crate::routing::overlap::findings(
+        static_cfg, providers, &report,
+    ));
     report.normalize_findings();
     report
 }

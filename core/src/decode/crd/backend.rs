@@ -84,3 +84,77 @@ pub fn native_address(svc: &Service, port: &ServicePort) -> Result<String, Strin
         ip => Ok(join_host_port(ip, port.port)),
     }
 }
+
+/// Ports of Traefik's `TestParseServiceProtocol` and `TestGetServicePort` tables.
+#[cfg(test)]
+mod tests {
+    use super::super::cluster::{Service, ServicePort, ServiceSpec};
+    use super::*;
+
+    #[test]
+    fn parse_service_protocol_table() {
+        assert_eq!(service_protocol("", "", 1000).as_deref(), Ok("http"));
+        assert_eq!(service_protocol("h2c", "", 1000).as_deref(), Ok("h2c"));
+        assert!(service_protocol("foo", "", 1000).is_err());
+        assert_eq!(
+            service_protocol("", "https-secure", 1000).as_deref(),
+            Ok("https")
+        );
+        assert_eq!(service_protocol("", "", 443).as_deref(), Ok("https"));
+        assert_eq!(service_protocol("https", "", 1000).as_deref(), Ok("https"));
+    }
+
+    fn svc(external: bool, ports: &[(&str, i64)]) -> Service {
+        Service {
+            namespace: "default".into(),
+            name: "s".into(),
+            spec: ServiceSpec {
+                type_: if external {
+                    "ExternalName".into()
+                } else {
+                    String::new()
+                },
+                ports: ports
+                    .iter()
+                    .map(|(n, p)| ServicePort {
+                        name: n.to_string(),
+                        port: *p,
+                        ..ServicePort::default()
+                    })
+                    .collect(),
+                ..ServiceSpec::default()
+            },
+        }
+    }
+
+    fn port(s: &Service, p: IntOrString) -> Option<(String, i64)> {
+        service_port(s, &p).ok().map(|(p, _)| (p.name, p.port))
+    }
+
+    #[test]
+    fn get_service_port_table() {
+        use IntOrString::{Int, Str};
+        let some = |n: &str, p| Some((n.to_string(), p));
+        assert_eq!(port(&svc(false, &[("", 80)]), Int(80)), some("", 80));
+        assert_eq!(port(&svc(false, &[]), Int(0)), None);
+        assert_eq!(port(&svc(true, &[]), Int(0)), None);
+        assert_eq!(
+            port(&svc(false, &[("http", 80)]), Str("http".into())),
+            some("http", 80)
+        );
+        assert_eq!(
+            port(&svc(true, &[("http", 80)]), Str("http".into())),
+            some("http", 80)
+        );
+        assert_eq!(port(&svc(false, &[]), Int(80)), None);
+        assert_eq!(port(&svc(false, &[]), Str("http".into())), None);
+        assert_eq!(port(&svc(true, &[]), Int(80)), some("", 80));
+        assert_eq!(port(&svc(true, &[]), Str("http".into())), None);
+        assert_eq!(port(&svc(false, &[("", 80)]), Int(0)), None);
+        assert_eq!(port(&svc(true, &[("", 80)]), Int(0)), None);
+        assert_eq!(port(&svc(false, &[("", 80)]), Int(443)), None);
+        assert_eq!(port(&svc(false, &[("foo", 80)]), Str("bar".into())), None);
+        assert_eq!(port(&svc(true, &[("", 80)]), Int(443)), some("", 443));
+        assert_eq!(port(&svc(true, &[("foo", 80)]), Str("bar".into())), None);
+    }
+}

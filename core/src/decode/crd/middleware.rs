@@ -101,6 +101,10 @@ impl Ctx<'_> {
             Some(plugins) => {
                 let mut out = indexmap::IndexMap::new();
                 for (name, conf) in plugins {
+                    if conf.is_null() {
+                        out.insert(name.clone(), indexmap::IndexMap::new());
+                        continue;
+                    }
                     let serde_json::Value::Object(map) = conf else {
                         return Err((
                             "plugin",

@@ -40,6 +40,7 @@ mod sha1;
 mod spec;
 mod tcp;
 mod tls;
+mod traefik_service;
 mod transport;
 mod udp;
 
@@ -595,6 +596,11 @@ impl<'c> Ctx<'c> {
             (
                 "cross-namespace-refused",
                 "move the referenced object into the same namespace, or enable providers.kubernetesCRD.allowCrossNamespace",
+            )
+        } else if err.message.contains("kubernetes service not found") {
+            (
+                "k8s-service-not-found",
+                "create the Service (or include its manifest in the input), or fix the name, namespace and kind",
             )
         } else {
             (what_code, "fix the reference")

@@ -193,7 +193,10 @@ impl Tok {
             Semicolon => ";",
             Colon => ":",
             Tilde => "~",
-            Keyword(k) => KEYWORDS.iter().find(|(_, kw)| *kw == k).map_or("", |(s, _)| s),
+            Keyword(k) => KEYWORDS
+                .iter()
+                .find(|(_, kw)| *kw == k)
+                .map_or("", |(s, _)| s),
         }
     }
 
@@ -506,7 +509,8 @@ impl<'a> Scanner<'a> {
         let (mut n, base, max): (i32, u32, u32);
         match self.ch {
             c if c >= 0
-                && [b'a', b'b', b'f', b'n', b'r', b't', b'v', b'\\', quote].contains(&(c as u8))
+                && [b'a', b'b', b'f', b'n', b'r', b't', b'v', b'\\', quote]
+                    .contains(&(c as u8))
                 && c < 0x80 =>
             {
                 self.next();
@@ -857,10 +861,7 @@ impl<'a> Scanner<'a> {
                 0x7E => Tok::Tilde,
                 other => {
                     if other != BOM {
-                        self.error(
-                            pos,
-                            format!("illegal character {}", format_sharp_u(other)),
-                        );
+                        self.error(pos, format!("illegal character {}", format_sharp_u(other)));
                     }
                     insert_semi = self.insert_semi;
                     l = char::from_u32(other as u32).map_or(String::new(), |c| c.to_string());

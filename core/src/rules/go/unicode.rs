@@ -14,7 +14,8 @@ static PRINT: LazyLock<Option<Regex>> =
 
 fn test(re: &LazyLock<Option<Regex>>, c: char) -> bool {
     let mut buf = [0u8; 4];
-    re.as_ref().is_some_and(|r| r.is_match(c.encode_utf8(&mut buf)))
+    re.as_ref()
+        .is_some_and(|r| r.is_match(c.encode_utf8(&mut buf)))
 }
 
 /// `unicode.IsLetter`.

@@ -2,6 +2,7 @@
 //! itself would read it, and tell what Traefik never tells.
 
 mod inputs;
+mod route_cmd;
 mod text_report;
 
 use anyhow::Result;
@@ -33,6 +34,14 @@ enum Command {
     ///
     /// Example: syncctl validate --static traefik.yml --files dynamic/ --consul-export kv.json
     Validate(ValidateArgs),
+    /// Route lookups: which router Traefik picks for a request.
+    #[command(subcommand)]
+    Route(route_cmd::RouteCommand),
+    /// The routing table per entry point, in Traefik's evaluation order, with each
+    /// router's provider and source location.
+    ///
+    /// Example: syncctl routes --static traefik.yml --files dynamic/ --format json
+    Routes(route_cmd::RoutesArgs),
 }
 
 /// Where the configuration comes from (shared by every command that reads it).
@@ -123,6 +132,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate(args),
+        Command::Route(route_cmd::RouteCommand::Test(args)) => route_cmd::route_test(args),
+        Command::Routes(args) => route_cmd::routes(args),
     }
 }
 
