@@ -134,7 +134,7 @@ def wait(port, path, timeout=60):
     while time.monotonic() - t0 < timeout:
         if status(port, path) == 200:
             return True
-        time.sleep(0.005)
+        time.sleep(0.02)
     return False
 
 assert wait(api, "/ping"), "Traefik did not start"
