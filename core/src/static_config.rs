@@ -283,4 +283,28 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.default_entry_points(), vec!["websecure"]);
     }
+
+    #[test]
+    fn entry_point_models_and_plugins() {
+        let cfg = StaticConfig::parse(
+            "s.yml",
+            "entryPoints:\n  web:\n    address: ':80'\n  websecure:\n    address: ':443'\n    http:\n      middlewares: [hsts@file, auth]\n      tls:\n        certResolver: le\n        domains:\n          - main: example.net\n            sans: [a.example.net]\nexperimental:\n  plugins:\n    bouncer:\n      moduleName: x\n  localPlugins:\n    geoblock:\n      moduleName: y\n",
+        )
+        .unwrap();
+        let web = &cfg.entry_points["web"];
+        let secure = &cfg.entry_points["websecure"];
+        assert!(!web.is_model(false));
+        assert!(web.is_model(true));
+        assert!(secure.is_model(false));
+        assert_eq!(secure.http_middlewares, vec!["hsts@file", "auth"]);
+        let tls = secure.http_tls.as_ref().unwrap();
+        assert_eq!(tls.cert_resolver, "le");
+        assert_eq!(tls.domains[0].main, "example.net");
+        assert_eq!(tls.domains[0].sans, vec!["a.example.net"]);
+        assert!(!cfg.default_rule_syntax_set);
+        assert_eq!(cfg.plugins, vec!["bouncer", "geoblock"]);
+        let v2 = StaticConfig::parse("s.yml", "core:\n  defaultRuleSyntax: v2\n").unwrap();
+        assert!(v2.default_rule_syntax_set);
+        assert_eq!(v2.default_rule_syntax, "v2");
+    }
 }

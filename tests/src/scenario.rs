@@ -122,12 +122,20 @@ impl Scenario {
     }
 }
 
+/// Categories with their own runner: `routing/` scenarios are request replays
+/// (`tests/tests/routing_differential.rs`), not validation scenarios.
+const OTHER_RUNNERS: [&str; 1] = ["routing"];
+
 /// Every scenario under `root` (`root/<category>/<name>/` and `root/<category>/*.txt`),
 /// sorted by category then name.
 pub fn discover(root: &Path) -> Result<Vec<Scenario>> {
     let mut scenarios = Vec::new();
     for category in sorted_entries(root)? {
-        if !category.is_dir() {
+        let own_runner = category
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| OTHER_RUNNERS.contains(&n));
+        if !category.is_dir() || own_runner {
             continue;
         }
         for entry in sorted_entries(&category)? {

@@ -21,7 +21,7 @@ use crate::provider::{ProviderConfig, ProviderStatus, names};
 use crate::source::SourceRef;
 use base64::Engine;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Default root key of Traefik's KV providers.
 pub const DEFAULT_ROOT_KEY: &str = "traefik";
@@ -285,12 +285,14 @@ fn build_tree(
         return None;
     }
     let mut root = Node::inner(root_key, At::Key(root_key.to_string()));
+    // Lower-cased key prefix → child index path from the root: segment lookups stay
+    // constant-time however many siblings a node has.
+    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
     for (key, value) in pairs {
         let rest = key.get(root_key.len() + 1..).unwrap_or("");
-        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        let mut node = &mut root;
+        let mut path: Vec<usize> = Vec::new();
         let mut prefix = root_key.to_string();
-        for segment in segments {
+        for segment in rest.split('/').filter(|s| !s.is_empty()) {
             prefix.push('/');
             prefix.push_str(segment);
             let name = if segment.bytes().all(|b| b.is_ascii_digit()) {
@@ -298,46 +300,49 @@ fn build_tree(
             } else {
                 segment.to_string()
             };
-            let idx = child_index(node, &name, &prefix, key, findings);
-            node = &mut node.children[idx];
+            let lower = prefix.to_ascii_lowercase();
+            match index.get(&lower) {
+                Some(found) => {
+                    let parent = node_at_ref(&root, &path);
+                    let existing = &node_at_ref(&root, found).name;
+                    if *existing != name && is_object_level(parent) {
+                        findings.push(case_merged(&name, existing, key));
+                    }
+                    path = found.clone();
+                }
+                None => {
+                    let parent = node_at(&mut root, &path);
+                    parent
+                        .children
+                        .push(Node::inner(&name, At::Key(prefix.clone())));
+                    path.push(parent.children.len() - 1);
+                    index.insert(lower, path.clone());
+                }
+            }
         }
-        node.value = value.clone();
+        node_at(&mut root, &path).value = value.clone();
     }
     Some(root)
 }
 
-/// The child named `name` ignoring case, created when missing.
-fn child_index(
-    node: &mut Node,
-    name: &str,
-    prefix: &str,
-    key: &str,
-    findings: &mut Vec<Finding>,
-) -> usize {
-    if let Some(i) = node
-        .children
-        .iter()
-        .position(|c| c.name.eq_ignore_ascii_case(name))
-    {
-        let existing = &node.children[i].name;
-        if existing != name && is_object_level(node) {
-            findings.push(
-                Finding::new(
-                    Severity::Warning,
-                    "kv-case-merged",
-                    format!(
-                        "{name:?} and {existing:?} differ only by case; Traefik merges them into one object named {existing:?}"
-                    ),
-                )
-                .source(Some(SourceRef::consul_key(key)))
-                .help("use one spelling for the name"),
-            );
-        }
-        return i;
-    }
-    node.children
-        .push(Node::inner(name, At::Key(prefix.to_string())));
-    node.children.len() - 1
+fn node_at<'n>(root: &'n mut Node, path: &[usize]) -> &'n mut Node {
+    path.iter().fold(root, |node, &i| &mut node.children[i])
+}
+
+fn node_at_ref<'n>(root: &'n Node, path: &[usize]) -> &'n Node {
+    path.iter().fold(root, |node, &i| &node.children[i])
+}
+
+fn case_merged(name: &str, existing: &str, key: &str) -> Finding {
+    Finding::new(
+        Severity::Warning,
+        "kv-case-merged",
+        format!(
+            "{name:?} and {existing:?} differ only by case; Traefik merges them into one object named {existing:?}"
+        ),
+    )
+    .source(Some(SourceRef::consul_key(key)))
+    .help("use one spelling for the name")
 }
 
 /// Whether the children of `node` are object names (routers, services, ...).

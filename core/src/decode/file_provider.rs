@@ -6,10 +6,20 @@
 //! - one file that fails to decode rejects the **whole provider**;
 //! - the same object name in several files: the first file in traversal order
 //!   wins, the later definitions are skipped (reported here as findings);
-//! - every file goes through Go `text/template` first. Files without `{{` are
-//!   unchanged by it; files with `{{` are not evaluated here and are reported.
+//! - every file goes through Go `text/template` first (sprig + `normalize` +
+//!   `split`, data `false`). Files without `{{` are unchanged by it; files with `{{`
+//!   are rendered by [`super::gotemplate`] and the rendering is decoded. A template
+//!   error rejects the whole provider (like Traefik); a construct the evaluator does
+//!   not reproduce leaves the file out with a `template-not-evaluated` finding.
+//!   Positions of objects and decode errors in a rendered file are mapped back to
+//!   the template: verbatim text maps exactly, anything an action printed maps to
+//!   that action's expression. Decode error *messages* keep Traefik's wording, whose
+//!   `line N` counts lines of the rendered text (what `debugLogGeneratedTemplate`
+//!   logs). Template errors carry the template's own line (and column for
+//!   execution errors), as Go reports them.
 
 use super::de::{DecodeError, from_node};
+use super::gotemplate::{Note, NoteKind, Rendered};
 use super::node::{At, Node};
 use super::raw::{DYNAMIC_ROOT_FIELDS, Raw, raw_to_node};
 use crate::finding::{Finding, Severity};
@@ -65,7 +75,9 @@ impl FileError {
 
     /// `path:line:col: message`.
     pub fn render(&self) -> String {
-        if self.pos.is_known() {
+        if self.pos.is_known() && self.pos.column == 0 {
+            format!("{}:{}: {}", self.path, self.pos.line, self.message)
+        } else if self.pos.is_known() {
             format!(
                 "{}:{}:{}: {}",
                 self.path, self.pos.line, self.pos.column, self.message
@@ -87,6 +99,12 @@ pub struct DecodedFile {
 
 /// Decode one file's text with Traefik's rules (extension picks the format).
 pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
+    decode_file_with(file, &|p| p)
+}
+
+/// [`decode_file`], with every reported position passed through `map` (rendered
+/// template text → template source).
+fn decode_file_with(file: &SourceFile, map: &dyn Fn(Pos) -> Pos) -> Result<DecodedFile, FileError> {
     if file.content.len() > MAX_FILE_BYTES {
         return Err(FileError {
             path: file.path.clone(),
@@ -106,14 +124,23 @@ pub fn decode_file(file: &SourceFile) -> Result<DecodedFile, FileError> {
             message: "invalid UTF-8 (yaml: invalid leading UTF-8 octet)".to_string(),
         }
     })?;
-    let entries = root_entries(&file.path, text).map_err(|e| FileError::new(&file.path, e))?;
-    let root =
-        raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(|e| FileError::new(&file.path, e))?;
+    let fail = |e| {
+        let mut e = FileError::new(&file.path, e);
+        if e.pos.is_known() {
+            e.pos = map(e.pos);
+        }
+        e
+    };
+    let entries = root_entries(&file.path, text).map_err(fail)?;
+    let root = raw_to_node(&entries, &DYNAMIC_ROOT_FIELDS).map_err(fail)?;
     if root.children.is_empty() {
         return Ok(DecodedFile::default());
     }
-    let config: Configuration = from_node(&root).map_err(|e| FileError::new(&file.path, e))?;
-    let origins = origins_from_tree(&root, |pos| SourceRef::file(names::FILE, &file.path, pos));
+    let config: Configuration = from_node(&root).map_err(fail)?;
+    let origins = origins_from_tree(&root, |pos| {
+        let pos = if pos.is_known() { map(pos) } else { pos };
+        SourceRef::file(names::FILE, &file.path, pos)
+    });
     Ok(DecodedFile {
         config: Some(config),
         origins,
@@ -181,9 +208,45 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
     let mut decoded = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        if file.content.windows(2).any(|w| w == b"{{") {
-            provider.findings.push(template_finding(file));
-            continue;
+        if file.content.windows(2).any(|w| w == b"{{")
+            && file.content.len() <= MAX_FILE_BYTES
+            && let Ok(text) = std::str::from_utf8(&file.content)
+        {
+            match super::gotemplate::render_detailed("", text) {
+                Rendered::Ok { output, notes, map } => {
+                    provider.findings.push(rendered_finding(file, &notes));
+                    for note in &notes {
+                        provider.findings.push(note_finding(file, note));
+                    }
+                    let rendered = SourceFile {
+                        path: file.path.clone(),
+                        content: output.into_bytes(),
+                    };
+                    let out = String::from_utf8_lossy(&rendered.content).into_owned();
+                    let mapper = map.mapper(text, &out);
+                    let to_source = |p: Pos| {
+                        let (line, column) = mapper.source_pos(p.line as usize, p.column as usize);
+                        Pos::new(line as u32, column as u32)
+                    };
+                    match decode_file_with(&rendered, &to_source) {
+                        Ok(d) => decoded.push((file.path.clone(), d)),
+                        Err(e) => errors.push(e),
+                    }
+                    continue;
+                }
+                Rendered::Error(e) => {
+                    errors.push(FileError {
+                        path: file.path.clone(),
+                        pos: Pos::new(e.line as u32, e.column as u32),
+                        message: e.message,
+                    });
+                    continue;
+                }
+                Rendered::Unsupported { what, line } => {
+                    provider.findings.push(template_finding(file, &what, line));
+                    continue;
+                }
+            }
         }
         match decode_file(file) {
             Ok(d) => decoded.push((file.path.clone(), d)),
@@ -234,23 +297,61 @@ pub fn decode_provider(files: &[SourceFile]) -> ProviderConfig {
     provider
 }
 
-fn template_finding(file: &SourceFile) -> Finding {
-    let text = String::from_utf8_lossy(&file.content);
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find("{{").map(|c| (i + 1, c + 1)))
-        .unwrap_or((0, 0));
+fn template_finding(file: &SourceFile, what: &str, line: usize) -> Finding {
     Finding::new(
         Severity::Error,
         "template-not-evaluated",
-        "this file uses Go template actions ({{ ... }}), which Traefik renders before decoding; \
-         this validator does not evaluate templates, so the file's objects are left out of the report",
+        format!(
+            "this file uses Go template actions ({{{{ ... }}}}), which Traefik renders before decoding; \
+             this validator does not reproduce {what}, so the file's objects are left out of the report"
+        ),
     )
     .source(Some(SourceRef::file(
         names::FILE,
         &file.path,
-        Pos::new(line as u32, col as u32),
+        Pos::new(line as u32, 0),
     )))
     .help("render the template first (e.g. with the same sprig functions) and validate the output, or avoid templates in files you want checked")
+}
+
+fn rendered_finding(file: &SourceFile, notes: &[Note]) -> Finding {
+    let mut msg = "this file is a Go template; it was rendered like Traefik does (sprig functions, \
+                   `normalize`, `split`) and the rendered text was validated; objects and decode errors point at the \
+                   template text that produced them (decode error messages keep Traefik's wording, \
+                   whose line numbers count lines of the rendered text)"
+        .to_string();
+    if !notes.is_empty() {
+        msg.push_str(" (some calls make the result differ from Traefik's: see the other findings)");
+    }
+    Finding::new(Severity::Info, "template-rendered", msg)
+        .source(Some(SourceRef::file(names::FILE, &file.path, Pos::default())))
+        .help("set `providers.file.debugLogGeneratedTemplate: true` with `log.level: DEBUG` to see Traefik's rendering")
+}
+
+fn note_finding(file: &SourceFile, note: &Note) -> Finding {
+    let (code, msg) = match note.kind {
+        NoteKind::Environment => (
+            "template-environment",
+            format!(
+                "`{}` reads the environment of the process that renders the template: the validator used its own \
+                 environment, Traefik uses the environment of the Traefik process, which may differ",
+                note.function
+            ),
+        ),
+        NoteKind::Nondeterministic => (
+            "template-nondeterministic",
+            format!(
+                "`{}` gives a different result on every rendering (Traefik re-renders the file on every change), \
+                 so what was validated is only one possible output",
+                note.function
+            ),
+        ),
+    };
+    Finding::new(Severity::Warning, code, msg)
+        .source(Some(SourceRef::file(
+            names::FILE,
+            &file.path,
+            Pos::new(note.line as u32, note.column as u32),
+        )))
+        .help("avoid machine- or time-dependent values in dynamic configuration files you want checked")
 }

@@ -8,6 +8,7 @@ pub mod crd;
 pub mod de;
 pub mod file_provider;
 pub mod goconv;
+pub mod gotemplate;
 pub mod merge;
 pub mod node;
 pub mod raw;

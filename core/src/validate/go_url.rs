@@ -164,22 +164,159 @@ fn parse_host(scheme: &str, host: &str) -> Result<(), String> {
 
 /// `netip.ParseAddr` on a bracketed host: IPv6 only (IPv4-mapped allowed).
 fn check_ip_literal(s: &str) -> Result<(), String> {
-    let addr = s.split_once('%').map_or(s, |(a, _)| a);
-    if s.parse::<std::net::Ipv4Addr>().is_ok() {
-        return Err("invalid IP-literal".into());
+    match parse_addr(s) {
+        Ok(true) => Err("invalid IP-literal".into()),
+        Ok(false) => Ok(()),
+        Err((msg, at)) => {
+            let at = at.map(|a| format!(" (at {})", q(a))).unwrap_or_default();
+            Err(format!("invalid host: ParseAddr({}): {msg}{at}", q(s)))
+        }
     }
-    if addr.parse::<std::net::Ipv6Addr>().is_ok() && !(s.contains('%') && addr == s) {
-        return Ok(());
+}
+
+type AddrError<'a> = (&'static str, Option<&'a str>);
+
+/// `netip.ParseAddr`: `Ok(is_ipv4)` or the message and `at` of `parseAddrError`.
+fn parse_addr(s: &str) -> Result<bool, AddrError<'_>> {
+    for c in s.bytes() {
+        match c {
+            b'.' => return parse_ipv4_fields(s).map(|()| true),
+            b':' => return parse_ipv6(s).map(|()| false),
+            b'%' => return Err(("missing IPv6 address", None)),
+            _ => {}
+        }
     }
-    // netip's detailed IPv6 messages are not reproduced; the common cases are.
-    let msg = if s.is_empty() || (!s.contains(':') && !s.contains('.') && !s.contains('%')) {
-        "unable to parse IP"
-    } else if s.starts_with('%') {
-        "missing IPv6 address"
-    } else {
-        "unable to parse IP"
-    };
-    Err(format!("invalid host: ParseAddr({}): {msg}", q(s)))
+    Err(("unable to parse IP", None))
+}
+
+/// `parseIPv4Fields` on `s` (a suffix of the input).
+fn parse_ipv4_fields(s: &str) -> Result<(), AddrError<'_>> {
+    let b = s.as_bytes();
+    let (mut val, mut pos, mut dig_len) = (0u32, 0, 0);
+    for i in 0..b.len() {
+        match b[i] {
+            c @ b'0'..=b'9' => {
+                if dig_len == 1 && val == 0 {
+                    return Err(("IPv4 field has octet with leading zero", None));
+                }
+                val = val * 10 + u32::from(c - b'0');
+                dig_len += 1;
+                if val > 255 {
+                    return Err(("IPv4 field has value >255", None));
+                }
+            }
+            b'.' => {
+                if i == 0 || i == b.len() - 1 || b[i - 1] == b'.' {
+                    return Err(("IPv4 field must have at least one digit", Some(&s[i..])));
+                }
+                if pos == 3 {
+                    return Err(("IPv4 address too long", None));
+                }
+                pos += 1;
+                val = 0;
+                dig_len = 0;
+            }
+            _ => return Err(("unexpected character", Some(&s[i..]))),
+        }
+    }
+    if pos < 3 {
+        return Err(("IPv4 address too short", None));
+    }
+    Ok(())
+}
+
+/// `parseIPv6`'s checks.
+fn parse_ipv6(input: &str) -> Result<(), AddrError<'_>> {
+    let mut s = input;
+    if let Some(i) = s.find('%') {
+        if s[i + 1..].is_empty() {
+            return Err(("zone must be a non-empty string", None));
+        }
+        s = &s[..i];
+    }
+    let mut ellipsis: Option<usize> = None;
+    if s.starts_with("::") {
+        ellipsis = Some(0);
+        s = &s[2..];
+        if s.is_empty() {
+            return Ok(());
+        }
+    }
+    let mut i = 0;
+    while i < 16 {
+        let b = s.as_bytes();
+        let mut off = 0;
+        let mut acc: u32 = 0;
+        while off < b.len() {
+            let Some(d) = (b[off] as char).to_digit(16) else {
+                break;
+            };
+            acc = (acc << 4) + d;
+            if off > 3 {
+                return Err(("each group must have 4 or less digits", Some(s)));
+            }
+            if acc > 0xffff {
+                return Err(("IPv6 field has value >=2^16", Some(s)));
+            }
+            off += 1;
+        }
+        if off == 0 {
+            return Err((
+                "each colon-separated field must have at least one digit",
+                Some(s),
+            ));
+        }
+        if off < b.len() && b[off] == b'.' {
+            if ellipsis.is_none() && i != 12 {
+                return Err((
+                    "embedded IPv4 address must replace the final 2 fields of the address",
+                    Some(s),
+                ));
+            }
+            if i + 4 > 16 {
+                return Err((
+                    "too many hex fields to fit an embedded IPv4 at the end of the address",
+                    Some(s),
+                ));
+            }
+            parse_ipv4_fields(s)?;
+            s = "";
+            i += 4;
+            break;
+        }
+        i += 2;
+        s = &s[off..];
+        if s.is_empty() {
+            break;
+        }
+        if !s.starts_with(':') {
+            return Err(("unexpected character, want colon", Some(s)));
+        } else if s.len() == 1 {
+            return Err(("colon must be followed by more characters", Some(s)));
+        }
+        s = &s[1..];
+        if s.starts_with(':') {
+            if ellipsis.is_some() {
+                return Err(("multiple :: in address", Some(s)));
+            }
+            ellipsis = Some(i);
+            s = &s[1..];
+            if s.is_empty() {
+                break;
+            }
+        }
+    }
+    if !s.is_empty() {
+        return Err(("trailing garbage after address", Some(s)));
+    }
+    if i < 16 {
+        if ellipsis.is_none() {
+            return Err(("address string too short", None));
+        }
+    } else if ellipsis.is_some() {
+        return Err(("the :: must expand to at least one field of zeros", None));
+    }
+    Ok(())
 }
 
 fn valid_optional_port(port: &str) -> bool {
@@ -235,9 +372,10 @@ fn escape_error(s: &[u8]) -> String {
     format!("invalid URL escape {}", q(&String::from_utf8_lossy(s)))
 }
 
-/// `unescape`'s validation (the decoded text is not needed).
+/// `unescape`: the decoded text (bytes that are not UTF-8 are replaced) or Go's error.
 fn unescape(s: &str, mode: Mode) -> Result<String, String> {
     let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -247,15 +385,14 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
                     return Err(escape_error(&b[i..end]));
                 }
                 let esc = &b[i..i + 3];
+                let v = (unhex(b[i + 1]) << 4) | unhex(b[i + 2]);
                 if mode == Mode::Host && unhex(b[i + 1]) < 8 && esc != b"%25" {
                     return Err(escape_error(esc));
                 }
-                if mode == Mode::Zone {
-                    let v = (unhex(b[i + 1]) << 4) | unhex(b[i + 2]);
-                    if esc != b"%25" && v != b' ' && should_escape_host(v) {
-                        return Err(escape_error(esc));
-                    }
+                if mode == Mode::Zone && esc != b"%25" && v != b' ' && should_escape_host(v) {
+                    return Err(escape_error(esc));
                 }
+                out.push(v);
                 i += 3;
             }
             c => {
@@ -265,11 +402,12 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
                         q(&String::from_utf8_lossy(&b[i..i + 1]))
                     ));
                 }
+                out.push(c);
                 i += 1;
             }
         }
     }
-    Ok(s.to_string())
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -293,6 +431,14 @@ mod tests {
             ),
             ("http://[127.0.0.1]:80", "invalid IP-literal"),
             (":80", "missing protocol scheme"),
+            (
+                "http://[::1]]:80",
+                "invalid host: ParseAddr(\"::1]\"): unexpected character, want colon (at \"]\")",
+            ),
+            (
+                "http://[1::2::3]:80",
+                "invalid host: ParseAddr(\"1::2::3\"): multiple :: in address (at \":3\")",
+            ),
         ] {
             assert_eq!(
                 parse_error(url),

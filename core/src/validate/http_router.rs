@@ -172,16 +172,18 @@ fn routers_by_entry_points(
             continue;
         }
         let mut count = 0;
-        for ep in r.cfg.entry_points.clone() {
-            if !eps.tcp.contains(&ep) {
+        let router_eps = r.cfg.entry_points.clone();
+        for (i, ep) in router_eps.iter().enumerate() {
+            if !eps.tcp.contains(ep) {
                 r.state
-                    .add_error(format!("entryPoint {} doesn't exist", q(&ep)), false);
+                    .add_error(format!("entryPoint {} doesn't exist", q(ep)), false);
                 continue;
             }
             count += 1;
-            let list = out.entry(ep).or_default();
-            if !list.contains(name) {
-                list.push(name.clone());
+            // Each router is visited once: a duplicate can only be the same entry point
+            // listed twice on this router (searching `out`'s list would be quadratic).
+            if !router_eps[..i].contains(ep) {
+                out.entry(ep.clone()).or_default().push(name.clone());
             }
         }
         if count == 0 && r.cfg.parent_refs.is_empty() {

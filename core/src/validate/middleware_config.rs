@@ -68,6 +68,9 @@ pub(crate) fn check_code_ranges(blocks: &[String]) -> Result<(), String> {
 
 /// Build-time errors of the self-contained HTTP middleware types.
 pub(crate) fn check_http(m: &Middleware) -> Result<(), String> {
+    if let Some(cb) = &m.circuit_breaker {
+        super::cb_expression::check(&cb.expression)?;
+    }
     if let Some(a) = &m.add_prefix
         && a.prefix.is_empty()
     {

@@ -9,6 +9,7 @@
 //! are taken in sorted order; where its result depends on that order (random
 //! children shuffles, equal-priority routes) a finding says so.
 
+mod cb_expression;
 mod findings;
 mod go_url;
 mod http_build;
