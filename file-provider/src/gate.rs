@@ -85,6 +85,29 @@ pub fn evaluate(
         (report, rendered)
     });
     let validated = started.elapsed();
+    // The published file holds the template's rendering made HERE: a value read from
+    // the environment would be file-provider's, not Traefik's, and a random or
+    // time-dependent value would be frozen (and the publication no longer a function
+    // of the inbox). Such templates are refused.
+    let frozen: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, "template-environment" | "template-nondeterministic"))
+        .map(|f| {
+            Finding::new(
+                Severity::Error,
+                "template-not-reproducible",
+                format!(
+                    "file-provider publishes the rendered template, so this call would be evaluated in \
+                     file-provider's process instead of Traefik's: {}",
+                    f.message
+                ),
+            )
+            .source(f.source.clone())
+            .help("replace the call with the literal value, or render the file before dropping it in the inbox")
+        })
+        .collect();
+    report.findings.extend(frozen);
     for r in &snapshot.refusals {
         report.findings.push(
             Finding::new(Severity::Error, r.code, r.message.clone())
@@ -216,6 +239,27 @@ mod tests {
         );
         assert!(!v.accepted());
         assert!(describe(v.blocking(false).next().unwrap()).contains("a.yml:4:7"));
+    }
+
+    #[test]
+    fn environment_dependent_templates_are_refused() {
+        let v = evaluate(
+            &snap(&[(
+                "a.yml",
+                "http:\n  routers:\n    r:\n      rule: Host(`{{ env \"HOSTNAME\" }}.example.com`)\n      service: s\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:1\n",
+            )]),
+            None,
+            false,
+        );
+        assert!(!v.accepted());
+        assert!(
+            v.report
+                .findings
+                .iter()
+                .any(|f| f.code == "template-not-reproducible"),
+            "{:?}",
+            v.report.findings
+        );
     }
 
     #[test]

@@ -100,6 +100,15 @@ pub fn render_trees(
     }
     let t1 = t0.elapsed();
     let text = emit(&merged, revision, files);
+    if text.contains("{{") {
+        // A template produced `{{` (e.g. `{{ "{{" }}`): Traefik would evaluate it again.
+        return Err(RenderError::Unsupported {
+            path: OUTPUT_FILE_NAME.to_string(),
+            message: "the merged configuration contains `{{`, which Traefik would evaluate as a \
+                      template action; avoid producing `{{` in values"
+                .into(),
+        });
+    }
     let t2 = t0.elapsed();
     verify(&merged, &text, expected)?;
     tracing::debug!(merge = ?t1, emit = ?(t2 - t1), verify = ?(t0.elapsed() - t2), bytes = text.len(), "render phases");
@@ -113,6 +122,15 @@ pub fn file_tree(file: &SourceFile) -> Result<Node, RenderError> {
         message,
     };
     let text = std::str::from_utf8(&file.content).map_err(|e| reparse(e.to_string()))?;
+    // Like Traefik (and `decode_provider`): a file with `{{` is a Go template, rendered first.
+    let rendered;
+    let text = if text.contains("{{") {
+        rendered = sync_core::decode::gotemplate::render(text)
+            .map_err(|e| reparse(format!("template: {}", e.message)))?;
+        rendered.as_str()
+    } else {
+        text
+    };
     let entries: Vec<RawEntry> = if file.path.to_ascii_lowercase().ends_with(".toml") {
         sync_core::decode::toml_raw::parse(text).map_err(|e| reparse(e.message))?
     } else {
@@ -525,6 +543,19 @@ mod tests {
             let out = render(&files, "sha256:p", &p.config);
             proptest::prop_assert!(out.is_ok(), "{:?} for {yaml:?}", out.err());
         }
+    }
+
+    #[test]
+    fn templates_are_rendered_before_merging() {
+        let out = render_ok(&[f(
+            "t.yml",
+            "http:\n  routers:\n{{ range $i, $e := until 2 }}    tmpl{{ $i }}:\n      rule: Path(`/t{{ $i }}`)\n      service: s\n{{ end }}",
+        )]);
+        assert!(
+            out.contains("\"tmpl0\"") && out.contains("\"tmpl1\""),
+            "{out}"
+        );
+        assert!(!out.contains("{{"));
     }
 
     #[test]
