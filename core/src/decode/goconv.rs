@@ -60,6 +60,38 @@ pub fn parse_int(s: &str, bits: u32) -> Result<i64, String> {
     Ok(if neg { -v } else { v } as i64)
 }
 
+/// `strconv.ParseInt(s, 0, 64)`: optional sign, `0x`/`0o`/`0b` prefixes, a leading `0`
+/// meaning octal (callers strip `_` digit separators first where Go allows them).
+pub fn parse_int_base0(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = i128::from(parse_uint_base0(body)?);
+    i64::try_from(if neg { -v } else { v }).ok()
+}
+
+/// `strconv.ParseUint(s, 0, 64)` (no sign).
+pub fn parse_uint_base0(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
 /// `strconv.ParseUint(s, 10, bits)`.
 pub fn parse_uint(s: &str, bits: u32) -> Result<u64, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {

@@ -304,10 +304,10 @@ pub fn resolve_plain(text: &str) -> Raw {
         return Raw::Time(text.to_string());
     }
     let plain = text.replace('_', "");
-    if let Some(i) = go_parse_int_base0(&plain) {
+    if let Some(i) = super::goconv::parse_int_base0(&plain) {
         return Raw::Int(i);
     }
-    if let Some(u) = go_parse_uint_base0(&plain) {
+    if let Some(u) = super::goconv::parse_uint_base0(&plain) {
         return Raw::Uint(u);
     }
     if is_yaml_float(&plain)
@@ -353,50 +353,6 @@ fn is_yaml_float(s: &str) -> bool {
         }
     }
     i == b.len()
-}
-
-/// Go `strconv.ParseInt(s, 0, 64)`: optional sign, `0x`, `0o`, `0b`, leading-`0` octal.
-fn go_parse_int_base0(s: &str) -> Option<i64> {
-    let (neg, rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mag = parse_base0_magnitude(rest)?;
-    if neg {
-        if mag <= (i64::MAX as u64) + 1 {
-            Some((mag as i128).wrapping_neg() as i64)
-        } else {
-            None
-        }
-    } else if mag <= i64::MAX as u64 {
-        Some(mag as i64)
-    } else {
-        None
-    }
-}
-
-fn go_parse_uint_base0(s: &str) -> Option<u64> {
-    parse_base0_magnitude(s)
-}
-
-fn parse_base0_magnitude(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix).ok()
 }
 
 /// yaml.v3 resolves plain `2001-12-14`, `2001-12-14T21:59:43.10-05:00`, ... to `time.Time`.
