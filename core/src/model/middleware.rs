@@ -24,77 +24,77 @@ pub type PluginConf = IndexMap<String, serde_json::Value>;
 pub struct Middleware {
     /// Adds a path prefix.
     #[serde(rename = "addPrefix", skip_serializing_if = "Option::is_none")]
-    pub add_prefix: Option<AddPrefix>,
+    pub add_prefix: Option<Box<AddPrefix>>,
     /// Strips path prefixes.
     #[serde(rename = "stripPrefix", skip_serializing_if = "Option::is_none")]
-    pub strip_prefix: Option<StripPrefix>,
+    pub strip_prefix: Option<Box<StripPrefix>>,
     /// Strips path prefixes matching regexes.
     #[serde(rename = "stripPrefixRegex", skip_serializing_if = "Option::is_none")]
-    pub strip_prefix_regex: Option<StripPrefixRegex>,
+    pub strip_prefix_regex: Option<Box<StripPrefixRegex>>,
     /// Replaces the path.
     #[serde(rename = "replacePath", skip_serializing_if = "Option::is_none")]
-    pub replace_path: Option<ReplacePath>,
+    pub replace_path: Option<Box<ReplacePath>>,
     /// Replaces the path with a regex.
     #[serde(rename = "replacePathRegex", skip_serializing_if = "Option::is_none")]
-    pub replace_path_regex: Option<ReplacePathRegex>,
+    pub replace_path_regex: Option<Box<ReplacePathRegex>>,
     /// Chains other middlewares.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub chain: Option<Chain>,
+    pub chain: Option<Box<Chain>>,
     /// Deprecated client-IP allow list (use `ipAllowList`); still accepted.
     #[serde(rename = "ipWhiteList", skip_serializing_if = "Option::is_none")]
-    pub ip_white_list: Option<IpWhiteList>,
+    pub ip_white_list: Option<Box<IpWhiteList>>,
     /// Client-IP allow list.
     #[serde(rename = "ipAllowList", skip_serializing_if = "Option::is_none")]
-    pub ip_allow_list: Option<IpAllowList>,
+    pub ip_allow_list: Option<Box<IpAllowList>>,
     /// Request/response headers, CORS and security headers.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub headers: Option<Headers>,
+    pub headers: Option<Box<Headers>>,
     /// Which encoded characters are allowed in the request path.
     #[serde(rename = "encodedCharacters", skip_serializing_if = "Option::is_none")]
-    pub encoded_characters: Option<EncodedCharacters>,
+    pub encoded_characters: Option<Box<EncodedCharacters>>,
     /// Custom error pages.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<ErrorPage>,
+    pub errors: Option<Box<ErrorPage>>,
     /// Rate limiting.
     #[serde(rename = "rateLimit", skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: Option<Box<RateLimit>>,
     /// Regex redirect.
     #[serde(rename = "redirectRegex", skip_serializing_if = "Option::is_none")]
-    pub redirect_regex: Option<RedirectRegex>,
+    pub redirect_regex: Option<Box<RedirectRegex>>,
     /// Scheme redirect.
     #[serde(rename = "redirectScheme", skip_serializing_if = "Option::is_none")]
-    pub redirect_scheme: Option<RedirectScheme>,
+    pub redirect_scheme: Option<Box<RedirectScheme>>,
     /// Basic authentication.
     #[serde(rename = "basicAuth", skip_serializing_if = "Option::is_none")]
-    pub basic_auth: Option<BasicAuth>,
+    pub basic_auth: Option<Box<BasicAuth>>,
     /// Digest authentication.
     #[serde(rename = "digestAuth", skip_serializing_if = "Option::is_none")]
-    pub digest_auth: Option<DigestAuth>,
+    pub digest_auth: Option<Box<DigestAuth>>,
     /// Delegated authentication.
     #[serde(rename = "forwardAuth", skip_serializing_if = "Option::is_none")]
-    pub forward_auth: Option<ForwardAuth>,
+    pub forward_auth: Option<Box<ForwardAuth>>,
     /// Concurrent request limit.
     #[serde(rename = "inFlightReq", skip_serializing_if = "Option::is_none")]
-    pub in_flight_req: Option<InFlightReq>,
+    pub in_flight_req: Option<Box<InFlightReq>>,
     /// Request/response buffering.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub buffering: Option<Buffering>,
+    pub buffering: Option<Box<Buffering>>,
     /// Circuit breaker.
     #[serde(rename = "circuitBreaker", skip_serializing_if = "Option::is_none")]
-    pub circuit_breaker: Option<CircuitBreaker>,
+    pub circuit_breaker: Option<Box<CircuitBreaker>>,
     /// Response compression; `compress: {}` (allowEmpty) uses defaults.
     #[serde(
         default,
         deserialize_with = "allow_empty",
         skip_serializing_if = "Option::is_none"
     )]
-    pub compress: Option<Compress>,
+    pub compress: Option<Box<Compress>>,
     /// Client certificate forwarded in headers.
     #[serde(rename = "passTLSClientCert", skip_serializing_if = "Option::is_none")]
-    pub pass_tls_client_cert: Option<PassTlsClientCert>,
+    pub pass_tls_client_cert: Option<Box<PassTlsClientCert>>,
     /// Retries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry: Option<Retry>,
+    pub retry: Option<Box<Retry>>,
     /// Content-Type auto-detection; `contentType: {}` (allowEmpty) enables it.
     #[serde(
         rename = "contentType",
@@ -102,10 +102,10 @@ pub struct Middleware {
         deserialize_with = "allow_empty",
         skip_serializing_if = "Option::is_none"
     )]
-    pub content_type: Option<ContentType>,
+    pub content_type: Option<Box<ContentType>>,
     /// gRPC-Web to gRPC conversion.
     #[serde(rename = "grpcWeb", skip_serializing_if = "Option::is_none")]
-    pub grpc_web: Option<GrpcWeb>,
+    pub grpc_web: Option<Box<GrpcWeb>>,
     /// Plugin middleware: one entry, plugin name → plugin configuration.
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub plugin: IndexMap<String, PluginConf>,
