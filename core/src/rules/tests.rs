@@ -81,40 +81,6 @@ fn corpus_matches_real_traefik() {
     );
 }
 
-/// Replays a probe output file named by `RULES_DIFF_FILE` (same format as the corpus) and
-/// prints every disagreement; used for ad-hoc differential runs on generated rules:
-/// `RULES_DIFF_FILE=/tmp/out.json cargo test -p sync-core --lib diff_file -- --ignored`.
-#[test]
-#[ignore]
-fn diff_file() {
-    let Ok(path) = std::env::var("RULES_DIFF_FILE") else {
-        return;
-    };
-    let data = std::fs::read_to_string(path).expect("readable diff file");
-    let cases: Vec<Value> = serde_json::from_str(&data).expect("JSON");
-    let mut bad = 0;
-    for case in &cases {
-        let (errors, priority) = our_errors(case);
-        let want: Vec<String> = case["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|v| v.as_str().unwrap_or("").to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let want_priority = case["computed_priority"].as_i64().unwrap_or(0);
-        if errors != want || priority != want_priority {
-            bad += 1;
-            println!(
-                "DIFF {} {:?}\n  want {want:?} {want_priority}\n  got  {errors:?} {priority}",
-                case["kind"],
-                case["rule"].as_str().unwrap_or("")
-            );
-        }
-    }
-    println!("{bad} of {} differ", cases.len());
-}
 
 /// `testdata/traefik_matching.json`: rules × requests and which of them real Traefik 3.7.15
 /// routed (each rule alone on its own entrypoint, HTTP 418 from `noop@internal` = matched),
