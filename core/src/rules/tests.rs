@@ -81,7 +81,6 @@ fn corpus_matches_real_traefik() {
     );
 }
 
-
 /// `testdata/traefik_matching.json`: rules × requests and which of them real Traefik 3.7.15
 /// routed (each rule alone on its own entrypoint, HTTP 418 from `noop@internal` = matched),
 /// produced by `testdata/probe_matching.py` from `testdata/matching_cases.py`.
