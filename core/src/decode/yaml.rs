@@ -15,20 +15,28 @@ use std::collections::HashMap;
 /// Deepest nesting accepted; deeper input is refused instead of risking the stack.
 pub const MAX_DEPTH: usize = 200;
 
+/// Most nodes a document may expand to through aliases ("billion laughs" input is
+/// refused instead of exhausting memory).
+pub const MAX_NODES: usize = 2_000_000;
+
 /// Parse every document of a YAML stream.
 pub fn parse_documents(text: &str) -> Result<Vec<RawAt>, DecodeError> {
     let mut builder = Builder {
         events: Parser::new_from_str(text),
         anchors: HashMap::new(),
         depth: 0,
+        nodes: 0,
     };
     builder.stream()
 }
 
 struct Builder<'a> {
     events: Parser<'a, granit_parser::StrInput<'a>>,
-    anchors: HashMap<usize, RawAt>,
+    /// Anchored values and how many nodes each one holds.
+    anchors: HashMap<usize, (RawAt, usize)>,
     depth: usize,
+    /// Nodes built so far, aliases counted at their full size.
+    nodes: usize,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -91,19 +99,38 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Count `n` more nodes, refusing documents that expand past [`MAX_NODES`].
+    fn grow(&mut self, n: usize, pos: Pos) -> Result<(), DecodeError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err(error(
+                pos,
+                format!(
+                    "yaml: document expands to more than {MAX_NODES} nodes through aliases; refused"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn value(&mut self, ev: Event<'a>, span: Span) -> Result<RawAt, DecodeError> {
         let pos = pos_of(&span);
+        let before = self.nodes;
+        self.grow(1, pos)?;
         let (value, anchor) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| t.suffix().to_string());
                 (resolve_scalar(&text, style, tag.as_deref(), pos)?, anchor)
             }
             Event::Alias(id) => {
-                let target = self
+                let size = self
                     .anchors
                     .get(&id)
-                    .cloned()
+                    .map(|(_, n)| *n)
                     .ok_or_else(|| error(pos, "yaml: unknown anchor referenced"))?;
+                // Count before cloning: an alias bomb is refused before it is built.
+                self.grow(size, pos)?;
+                let target = self.anchors[&id].0.clone();
                 return Ok(RawAt {
                     raw: target.raw,
                     pos,
@@ -115,7 +142,8 @@ impl<'a> Builder<'a> {
         };
         let at = RawAt { raw: value, pos };
         if anchor != 0 {
-            self.anchors.insert(anchor, at.clone());
+            self.anchors
+                .insert(anchor, (at.clone(), self.nodes - before));
         }
         Ok(at)
     }
@@ -174,10 +202,13 @@ impl<'a> Builder<'a> {
             {
                 self.anchors.insert(
                     *anchor,
-                    RawAt {
-                        raw: Raw::Str(key.clone()),
-                        pos: key_pos,
-                    },
+                    (
+                        RawAt {
+                            raw: Raw::Str(key.clone()),
+                            pos: key_pos,
+                        },
+                        1,
+                    ),
                 );
             }
             let (vev, vspan) = self.next_content()?;
@@ -446,6 +477,22 @@ mod tests {
     fn syntax_errors_have_a_line() {
         let err = parse_documents("http:\n  routers:\n   - a\n  b: [\n").unwrap_err();
         assert!(matches!(err.at, At::Pos(p) if p.line > 0));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = format!("*a{}", i - 1);
+            let items = [prev.as_str(); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{items}]\n"));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(
+            err.message.contains("expands to more than"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
