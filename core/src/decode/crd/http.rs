@@ -7,7 +7,7 @@ use super::naming::{
     RefError, is_cross_provider_namespace_allowed, is_namespace_allowed, make_id, make_service_key,
     normalize, resolve_reference, servers_transport_key, split_provider,
 };
-use super::spec::{IngressRouteSpec, IntOrString, LoadBalancerSpec};
+use super::spec::{IngressRouteSpec, IntOrString, LoadBalancerSpec, ObjectRef};
 use super::{Ctx, ingress_class_of};
 use crate::finding::Severity;
 use crate::model::{
@@ -80,40 +80,11 @@ impl Ctx<'_> {
                 }
                 let service_key = make_service_key(&route.rule, &ingress_name);
                 let normalized = normalize(&make_id(&obj.namespace, &service_key));
-                let mut middlewares = Vec::new();
-                let mut failed = None;
-                for (j, mw) in route.middlewares.iter().enumerate() {
-                    match resolve_reference(&obj.namespace, &mw.namespace, &mw.name, self.opts) {
-                        Ok(r) => {
-                            if let Some(ns) = &r.ignored_namespace {
-                                self.ignored_namespace(
-                                    obj,
-                                    &path_with(&path, &["middlewares"], Some(j)),
-                                    ns,
-                                );
-                            }
-                            middlewares.push(r.name);
-                        }
-                        Err(e) => {
-                            failed = Some((
-                                e.wrap(format!("invalid reference to middleware {}", mw.name)),
-                                path_with(&path, &["middlewares"], Some(j)),
-                            ));
-                            break;
-                        }
-                    }
-                }
-                if let Some((e, at)) = failed {
-                    self.refused(
-                        obj,
-                        &at,
-                        Some(&normalized),
-                        &e.wrap("Failed to create middleware keys"),
-                        "crd-reference-refused",
-                        "Traefik skips this route",
-                    );
+                let Some(middlewares) =
+                    self.route_middlewares(obj, &path, &route.middlewares, &normalized)
+                else {
                     continue;
-                }
+                };
                 let mut service_name = normalized.clone();
                 let svc_path = path_with(&path, &["services"], None);
                 match route.services.len() {
@@ -312,6 +283,42 @@ impl Ctx<'_> {
             code,
             "Traefik skips this route (no router, no service)",
         );
+    }
+
+    /// `makeMiddlewareKeys` for a route (HTTP or TCP): the qualified middleware names,
+    /// or `None` once a refused reference has been reported (Traefik skips the route).
+    pub(crate) fn route_middlewares(
+        &mut self,
+        obj: &Object,
+        path: &[Seg],
+        refs: &[ObjectRef],
+        router: &str,
+    ) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        for (j, mw) in refs.iter().enumerate() {
+            let at = path_with(path, &["middlewares"], Some(j));
+            match resolve_reference(&obj.namespace, &mw.namespace, &mw.name, self.opts) {
+                Ok(r) => {
+                    if let Some(ns) = &r.ignored_namespace {
+                        self.ignored_namespace(obj, &at, ns);
+                    }
+                    names.push(r.name);
+                }
+                Err(e) => {
+                    let e = e.wrap(format!("invalid reference to middleware {}", mw.name));
+                    self.refused(
+                        obj,
+                        &at,
+                        Some(router),
+                        &e.wrap("Failed to create middleware keys"),
+                        "crd-reference-refused",
+                        "Traefik skips this route",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(names)
     }
 
     pub(crate) fn ignored_namespace(&mut self, obj: &Object, path: &[Seg], ns: &str) {

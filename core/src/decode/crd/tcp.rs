@@ -49,62 +49,19 @@ impl Ctx<'_> {
                 }
                 let key = make_service_key(&route.rule, &obj.name);
                 let service_name = make_id(&obj.namespace, &key);
-                let mut mds = Vec::new();
-                let mut failed = None;
-                for (j, mi) in route.middlewares.iter().enumerate() {
-                    match resolve_reference(&obj.namespace, &mi.namespace, &mi.name, self.opts) {
-                        Ok(r) => {
-                            if let Some(ns) = &r.ignored_namespace {
-                                self.ignored_namespace(
-                                    obj,
-                                    &path_with(&path, &["middlewares"], Some(j)),
-                                    ns,
-                                );
-                            }
-                            mds.push(r.name);
-                        }
-                        Err(e) => {
-                            failed = Some((
-                                e.wrap(format!("invalid reference to middleware {}", mi.name)),
-                                path_with(&path, &["middlewares"], Some(j)),
-                            ));
-                            break;
-                        }
-                    }
-                }
-                if let Some((e, at)) = failed {
-                    self.refused(
-                        obj,
-                        &at,
-                        Some(&service_name),
-                        &e.wrap("Failed to create middleware keys"),
-                        "crd-reference-refused",
-                        "Traefik skips this route",
-                    );
+                let Some(mds) =
+                    self.route_middlewares(obj, &path, &route.middlewares, &service_name)
+                else {
                     continue;
-                }
+                };
                 let n = route.services.len();
                 for (j, service) in route.services.iter().enumerate() {
                     let spath = path_with(&path, &["services"], Some(j));
                     let lb = match self.tcp_load_balancer(obj, &spath, service) {
                         Ok(lb) => lb,
                         Err(e) => {
-                            let code = if e.message == "service not found" {
-                                "k8s-service-not-found"
-                            } else {
-                                "crd-service-skipped"
-                            };
-                            self.refused(
-                                obj,
-                                &spath,
-                                Some(&service_name),
-                                &e.wrap(format!(
-                                    "Cannot create service {}:{}",
-                                    service.name, service.port
-                                )),
-                                code,
-                                "Traefik leaves this service out; the router keeps pointing at it",
-                            );
+                            let what = format!("{}:{}", service.name, service.port);
+                            self.l4_service_refused(obj, &spath, &service_name, e, &what);
                             continue;
                         }
                     };
@@ -268,6 +225,30 @@ impl Ctx<'_> {
                 ..TcpServer::default()
             })
             .collect())
+    }
+
+    /// A TCP or UDP route's service Traefik leaves out (the router keeps pointing at it).
+    pub(super) fn l4_service_refused(
+        &mut self,
+        obj: &Object,
+        path: &[Seg],
+        router: &str,
+        e: RefError,
+        service: &str,
+    ) {
+        let code = if e.message == "service not found" {
+            "k8s-service-not-found"
+        } else {
+            "crd-service-skipped"
+        };
+        self.refused(
+            obj,
+            path,
+            Some(router),
+            &e.wrap(format!("Cannot create service {service}")),
+            code,
+            "Traefik leaves this service out; the router keeps pointing at it",
+        );
     }
 
     /// `loadTCPServers` / `loadUDPServers` minus the server type: the addresses Traefik

@@ -30,22 +30,8 @@ impl Ctx<'_> {
                     let lb = match self.udp_load_balancer(obj, &spath, service) {
                         Ok(lb) => lb,
                         Err(e) => {
-                            let code = if e.message == "service not found" {
-                                "k8s-service-not-found"
-                            } else {
-                                "crd-service-skipped"
-                            };
-                            self.refused(
-                                obj,
-                                &spath,
-                                Some(&service_name),
-                                &e.wrap(format!(
-                                    "Cannot create service {}:{}",
-                                    service.name, service.port
-                                )),
-                                code,
-                                "Traefik leaves this service out; the router keeps pointing at it",
-                            );
+                            let what = format!("{}:{}", service.name, service.port);
+                            self.l4_service_refused(obj, &spath, &service_name, e, &what);
                             continue;
                         }
                     };
