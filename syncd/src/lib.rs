@@ -2,3 +2,6 @@
 
 /// HAProxy backends that follow the Kubernetes nodes (`haproxy-sync`).
 pub mod haproxy;
+
+/// The merged view of Traefik's three sources and its report (`syncd`).
+pub mod view;
