@@ -5,3 +5,6 @@ pub mod haproxy;
 
 /// The merged view of Traefik's three sources and its report (`syncd`).
 pub mod view;
+
+/// The Consul staging → live gate (`syncd`).
+pub mod consul_gate;

@@ -1,0 +1,10 @@
+//! The Consul gate: operators edit a staging prefix; only validated
+//! revisions reach the live prefix Traefik reads.
+//!
+//! Sans-IO parts: [`quiescence`] (when to look at a burst of edits) and
+//! [`verdict`] (whether a revision may be promoted, and the status document
+//! written back to Consul).
+
+pub mod machine;
+pub mod quiescence;
+pub mod verdict;
