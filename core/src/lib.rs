@@ -7,10 +7,14 @@
 //! runtime statuses and error texts and adds the findings Traefik never reports.
 
 pub mod decode;
+/// Encoders: a configuration back into Consul KV pairs, file-provider YAML/TOML or CRD manifests.
+pub mod encode;
 pub mod finding;
 pub mod load;
 pub mod model;
 pub mod objects;
+/// Staging → live promotion planner for a Consul KV gate (diff, conflicts, CAS-guarded batches).
+pub mod promote;
 pub mod provider;
 pub mod report;
 pub mod routing;
