@@ -6,5 +6,6 @@
 //! written back to Consul).
 
 pub mod machine;
+pub mod ownership;
 pub mod quiescence;
 pub mod verdict;
