@@ -128,6 +128,24 @@ pub struct StatusItem {
     pub help: Option<String>,
 }
 
+impl StatusItem {
+    /// One line for a terminal: `key: message (help)`.
+    pub fn line(&self) -> String {
+        let mut s = String::new();
+        if let Some(k) = self.key.as_ref().or(self.object.as_ref()) {
+            s.push_str(k);
+            s.push_str(": ");
+        }
+        s.push_str(&self.message);
+        if let Some(h) = &self.help {
+            s.push_str(" (");
+            s.push_str(h);
+            s.push(')');
+        }
+        s
+    }
+}
+
 impl From<&Finding> for StatusItem {
     fn from(f: &Finding) -> Self {
         let place = f.source.as_ref().and_then(|s| {

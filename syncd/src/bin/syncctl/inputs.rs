@@ -20,6 +20,16 @@ pub struct Loaded {
 
 /// Read and decode every source named on the command line.
 pub fn load(sources: &Sources) -> Result<Loaded> {
+    load_with(sources, false)
+}
+
+/// [`load`], where giving no provider at all is fine (the other providers
+/// of `syncctl consul promote` are optional).
+pub fn load_optional(sources: &Sources) -> Result<Loaded> {
+    load_with(sources, true)
+}
+
+fn load_with(sources: &Sources, allow_empty: bool) -> Result<Loaded> {
     let mut texts = HashMap::new();
     let static_cfg = match &sources.static_file {
         Some(path) => {
@@ -64,7 +74,7 @@ pub fn load(sources: &Sources) -> Result<Loaded> {
             .unwrap_or_else(|| DEFAULT_ROOT_KEY.to_string());
         providers.push(consul_kv::decode_provider(&pairs, &root));
     }
-    if providers.is_empty() {
+    if providers.is_empty() && !allow_empty {
         anyhow::bail!(
             "nothing to validate: give at least one of --files PATH, --crds PATH, --consul-export FILE"
         );

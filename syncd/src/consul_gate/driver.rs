@@ -1,0 +1,460 @@
+//! The gate's I/O: two blocking watches (staging and live), the state
+//! machine, and the writes (promotion transactions, status and ownership
+//! keys). Also the Consul source of the merged view: the live watch feeds it.
+//!
+//! Only the leader writes, and it checks leadership again before every
+//! transaction, so a replica that loses the Lease stops between two batches.
+
+use super::machine::{Action, Input, Machine, Mode};
+use super::ownership::Ownership;
+use super::verdict::{PromotedSummary, StatusDoc, StatusItem, evaluate, rfc3339};
+use crate::consul::{ConsulClient, ConsulError, KvEntry, TxnOp};
+use crate::view::Snapshot;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use sync_core::decode::consul_kv::{KvPair, decode_provider};
+use sync_core::promote::{KvOp, LiveEntry, PlanInput, plan};
+use sync_core::provider::ProviderConfig;
+use tokio::sync::watch;
+
+/// What the gate is told.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    /// The prefix operators edit (`traefik-staging/`).
+    pub staging_prefix: String,
+    /// The prefix Traefik reads (`traefik/`).
+    pub live_prefix: String,
+    /// Where the verdict of the last staging revision is written (JSON).
+    pub status_key: String,
+    /// Where the record of what the gate wrote is kept.
+    pub state_key: String,
+    /// Promote, or only audit live.
+    pub mode: Mode,
+    /// Quiescence: silence needed after the last edit.
+    pub quiet_min: Duration,
+    /// Quiescence: longest wait after the first edit of a burst.
+    pub quiet_max: Duration,
+    /// Overwrite live keys edited behind the gate's back (off: report them).
+    pub overwrite_conflicts: bool,
+}
+
+/// What the gate reports to the rest of the daemon.
+#[derive(Debug, Clone, Default)]
+pub struct GateReport {
+    /// The last status document (also written to the status key by the leader).
+    pub last: Option<StatusDoc>,
+    /// Promotions applied since start.
+    pub promotions: u64,
+    /// Revisions rejected since start.
+    pub rejections: u64,
+}
+
+/// The view's side of the live watch: the decoded provider and the source health.
+pub trait LiveSink: Send + 'static {
+    /// Live changed: here is Traefik's reading of it and the number of keys.
+    fn live(&mut self, provider: ProviderConfig, keys: usize);
+    /// The live or staging watch's health changed.
+    fn health(&mut self, source: &str, healthy: bool, detail: String);
+}
+
+/// Strip a prefix, keeping relative keys (`http/routers/a/rule`).
+fn relative<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
+    key.strip_prefix(prefix).filter(|k| !k.is_empty())
+}
+
+fn root_of(prefix: &str) -> &str {
+    prefix.trim_end_matches('/')
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn pairs(entries: &[KvEntry]) -> Vec<KvPair> {
+    entries
+        .iter()
+        .map(|e| KvPair {
+            key: e.key.clone(),
+            value: e.value.clone(),
+        })
+        .collect()
+}
+
+/// The gate's working state between runs (also driven once by
+/// `syncctl consul promote`).
+pub struct Gate {
+    client: ConsulClient,
+    cfg: GateConfig,
+    staging: Option<(u64, Vec<KvEntry>)>,
+    ownership: Option<Ownership>,
+    report: watch::Sender<GateReport>,
+    leader: watch::Receiver<bool>,
+}
+
+impl Gate {
+    /// A gate writing through `client`; `leader` is checked before every transaction.
+    pub fn new(
+        client: ConsulClient,
+        cfg: GateConfig,
+        leader: watch::Receiver<bool>,
+        report: watch::Sender<GateReport>,
+    ) -> Self {
+        Self {
+            client,
+            cfg,
+            staging: None,
+            ownership: None,
+            report,
+            leader,
+        }
+    }
+
+    /// Read the staging prefix now (instead of from a watch).
+    pub async fn read_staging(&mut self) -> Result<(), ConsulError> {
+        let list = self.client.list(&self.cfg.staging_prefix, None).await?;
+        self.staging = Some((list.index, list.pairs));
+        Ok(())
+    }
+
+    /// Judge staging and plan the promotion without writing anything.
+    pub async fn dry_run(
+        &mut self,
+        snapshot: &Snapshot,
+    ) -> Result<(super::verdict::Evaluation, Option<sync_core::promote::PromotionPlan>), ConsulError> {
+        let (index, entries) = self.staging.clone().unwrap_or_default();
+        let eval = evaluate(&snapshot.inputs, &pairs(&entries), root_of(&self.cfg.staging_prefix), index);
+        if !eval.accepted() {
+            return Ok((eval, None));
+        }
+        let input = self.plan_input(self.relative_staging(&entries)).await?;
+        Ok((eval, Some(plan(&input))))
+    }
+
+    fn relative_staging(&self, entries: &[KvEntry]) -> BTreeMap<String, Vec<u8>> {
+        entries
+            .iter()
+            .filter_map(|e| Some((relative(&e.key, &self.cfg.staging_prefix)?.to_string(), e.value.clone())))
+            .collect()
+    }
+
+    async fn plan_input(&mut self, staging: BTreeMap<String, Vec<u8>>) -> Result<PlanInput, ConsulError> {
+        let owned = self.ownership().await?;
+        let live = self.client.list(&self.cfg.live_prefix, None).await?;
+        let live: BTreeMap<String, LiveEntry> = live
+            .pairs
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    relative(&e.key, &self.cfg.live_prefix)?.to_string(),
+                    LiveEntry { value: e.value.clone(), modify_index: e.modify_index },
+                ))
+            })
+            .collect();
+        Ok(PlanInput {
+            staging,
+            live,
+            owned: owned.entries.keys().cloned().collect(),
+            previous: owned.entries,
+            max_ops: ConsulClient::MAX_TXN_OPS,
+            overwrite_conflicts: self.cfg.overwrite_conflicts,
+        })
+    }
+
+    /// Judge the current staging revision, promote it when accepted and
+    /// `promote`, write the status key when `write_status`; returns the status.
+    pub async fn run_once(&mut self, snapshot: &Snapshot, promote: bool, write_status: bool) -> Option<StatusDoc> {
+        let doc = match self.cfg.mode {
+            Mode::Audit => self.audit(snapshot).await,
+            Mode::Promote => self.judge(snapshot, promote).await,
+        };
+        let doc = doc?;
+        if self.repeats_last(&doc) {
+            return Some(doc);
+        }
+        tracing::info!(verdict = %doc.verdict, staging_index = doc.staging_index, "{}", doc.summary);
+        for e in &doc.errors {
+            tracing::warn!(key = ?e.key, object = ?e.object, code = %e.code, "{}", e.message);
+        }
+        if write_status {
+            let body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+            if let Err(e) = self.client.put(&self.cfg.status_key, &body, None).await {
+                tracing::warn!(key = %self.cfg.status_key, "could not write the gate's status key: {e}");
+            }
+        }
+        self.report.send_modify(|r| {
+            match doc.verdict.as_str() {
+                "promoted" => r.promotions += 1,
+                "rejected" => r.rejections += 1,
+                _ => {}
+            }
+            r.last = Some(doc.clone());
+        });
+        Some(doc)
+    }
+
+    /// A re-run that found nothing new (typically the view changing because
+    /// of the gate's own promotion) must not replace the status a person is
+    /// reading, e.g. `promoted` by `unchanged`.
+    fn repeats_last(&self, doc: &StatusDoc) -> bool {
+        let report = self.report.borrow();
+        let Some(last) = &report.last else {
+            return false;
+        };
+        let same_revision = last.staging_index == doc.staging_index;
+        let quiet_rerun = doc.verdict == "unchanged" && matches!(last.verdict.as_str(), "promoted" | "unchanged");
+        let same_verdict = last.verdict == doc.verdict && last.errors == doc.errors && last.warnings == doc.warnings;
+        same_revision && (quiet_rerun || same_verdict)
+    }
+
+    async fn audit(&mut self, snapshot: &Snapshot) -> Option<StatusDoc> {
+        let live = self.client.list(&self.cfg.live_prefix, None).await;
+        let live = match live {
+            Ok(l) => l,
+            Err(e) => return Some(error_doc(0, &e)),
+        };
+        let eval = evaluate(&snapshot.inputs, &pairs(&live.pairs), root_of(&self.cfg.live_prefix), live.index);
+        let verdict = if eval.accepted() { "audit" } else { "rejected" };
+        Some(doc_from(verdict, &eval, format!(
+            "audit of {}: {} error(s), {} warning(s); nothing is promoted in audit mode",
+            self.cfg.live_prefix,
+            eval.blocking.len(),
+            eval.warnings.len()
+        )))
+    }
+
+    async fn judge(&mut self, snapshot: &Snapshot, promote: bool) -> Option<StatusDoc> {
+        let (index, entries) = self.staging.clone()?;
+        let eval = evaluate(&snapshot.inputs, &pairs(&entries), root_of(&self.cfg.staging_prefix), index);
+        if !eval.accepted() {
+            let summary = format!(
+                "staging revision {index} NOT promoted: {} error(s); live is unchanged and Traefik keeps serving it",
+                eval.blocking.len()
+            );
+            return Some(doc_from("rejected", &eval, summary));
+        }
+        if !promote {
+            return Some(doc_from("accepted", &eval, format!("staging revision {index} is valid (this replica does not promote)")));
+        }
+        let staging = self.relative_staging(&entries);
+        match self.promote(staging).await {
+            Ok((summary, promoted)) => {
+                let mut doc = doc_from(if promoted.is_some() { "promoted" } else { "unchanged" }, &eval, summary);
+                doc.promoted = promoted;
+                Some(doc)
+            }
+            Err(PromoteError::Conflict(text)) => Some(doc_from("conflict", &eval, text)),
+            Err(PromoteError::Consul(e)) => Some(error_doc(index, &e)),
+            Err(PromoteError::LostLeadership) => None,
+        }
+    }
+
+    async fn ownership(&mut self) -> Result<Ownership, ConsulError> {
+        if let Some(o) = &self.ownership {
+            return Ok(o.clone());
+        }
+        let stored = self.client.get(&self.cfg.state_key).await?;
+        let o = match stored {
+            None => Ownership::default(),
+            Some(e) => match Ownership::parse(&e.value, &self.cfg.live_prefix) {
+                Ok(o) => o,
+                Err(err) => return Err(ConsulError::Config(err.to_string())),
+            },
+        };
+        self.ownership = Some(o.clone());
+        Ok(o)
+    }
+
+    async fn promote(&mut self, staging: BTreeMap<String, Vec<u8>>) -> Result<(String, Option<PromotedSummary>), PromoteError> {
+        let owned = self.ownership().await.map_err(PromoteError::Consul)?;
+        let input = self.plan_input(staging).await.map_err(PromoteError::Consul)?;
+        let p = plan(&input);
+        if p.is_blocked() {
+            return Err(PromoteError::Conflict(format!(
+                "NOT promoted: live was edited behind the gate's back; copy those edits into staging (or delete them from live), then save staging again.\n{}",
+                p.summary()
+            )));
+        }
+        if p.is_noop() {
+            self.record(&owned, &p.owned_after, &input.live, &BTreeMap::new()).await?;
+            return Ok(("live already equals staging".to_string(), None));
+        }
+        let mut written: BTreeMap<String, u64> = BTreeMap::new();
+        for batch in &p.batches {
+            if !self.leader_now() {
+                tracing::warn!("leadership lost during a promotion: stopping before the next transaction");
+                return Err(PromoteError::LostLeadership);
+            }
+            let ops: Vec<TxnOp> = batch.iter().map(|op| self.txn_op(op)).collect();
+            let results = self.client.txn(&ops).await.map_err(|e| match e {
+                ConsulError::TxnRolledBack { .. } => PromoteError::Conflict(format!(
+                    "NOT promoted: live changed while promoting ({e}); the gate tries again at the next change"
+                )),
+                other => PromoteError::Consul(other),
+            })?;
+            for r in results {
+                if let Some(rel) = relative(&r.key, &self.cfg.live_prefix) {
+                    written.insert(rel.to_string(), r.modify_index);
+                }
+            }
+        }
+        self.record(&owned, &p.owned_after, &input.live, &p.sets.iter().map(|(k, v)| (k.clone(), (v.clone(), written.get(k).copied().unwrap_or(0)))).collect()).await?;
+        let summary = PromotedSummary { set: p.sets.len(), deleted: p.deletes.len(), transactions: p.batches.len() };
+        Ok((format!("promoted: {}", p.summary().lines().next().unwrap_or_default()), Some(summary)))
+    }
+
+    /// Persist what the gate owns now: written keys with their new index,
+    /// untouched owned keys with what live holds.
+    async fn record(
+        &mut self,
+        before: &Ownership,
+        owned_after: &std::collections::BTreeSet<String>,
+        live: &BTreeMap<String, LiveEntry>,
+        written: &BTreeMap<String, (Vec<u8>, u64)>,
+    ) -> Result<(), PromoteError> {
+        let mut next = Ownership::default();
+        for key in owned_after {
+            let entry = match written.get(key) {
+                Some((value, index)) => LiveEntry { value: value.clone(), modify_index: *index },
+                None => match live.get(key).or_else(|| before.entries.get(key)) {
+                    Some(e) => e.clone(),
+                    None => continue,
+                },
+            };
+            next.entries.insert(key.clone(), entry);
+        }
+        if Some(&next) != self.ownership.as_ref() {
+            let body = next.to_json(&self.cfg.live_prefix);
+            self.client.put(&self.cfg.state_key, &body, None).await.map_err(PromoteError::Consul)?;
+        }
+        self.ownership = Some(next);
+        Ok(())
+    }
+
+    fn txn_op(&self, op: &KvOp) -> TxnOp {
+        let full = |k: &str| format!("{}{}", self.cfg.live_prefix, k);
+        match op {
+            KvOp::Set { key, value, cas: Some(index) } => TxnOp::Cas { key: full(key), value: value.clone(), index: *index },
+            KvOp::Set { key, value, cas: None } => TxnOp::Set { key: full(key), value: value.clone() },
+            KvOp::Delete { key, cas: Some(index) } => TxnOp::DeleteCas { key: full(key), index: *index },
+            KvOp::Delete { key, cas: None } => TxnOp::Delete { key: full(key) },
+        }
+    }
+
+    fn leader_now(&self) -> bool {
+        *self.leader.borrow()
+    }
+}
+
+enum PromoteError {
+    Conflict(String),
+    Consul(ConsulError),
+    LostLeadership,
+}
+
+fn doc_from(verdict: &str, eval: &super::verdict::Evaluation, summary: String) -> StatusDoc {
+    StatusDoc {
+        verdict: verdict.to_string(),
+        summary,
+        staging_index: eval.revision,
+        checked_at: rfc3339(now_unix()),
+        errors: eval.blocking.iter().map(StatusItem::from).collect(),
+        warnings: eval.warnings.iter().map(StatusItem::from).collect(),
+        promoted: None,
+    }
+}
+
+fn error_doc(index: u64, e: &ConsulError) -> StatusDoc {
+    StatusDoc {
+        verdict: "error".to_string(),
+        summary: format!("the gate could not talk to Consul: {e}"),
+        staging_index: index,
+        checked_at: rfc3339(now_unix()),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        promoted: None,
+    }
+}
+
+/// One watched prefix's latest content, sent by a watch task.
+#[derive(Debug, Clone)]
+pub struct PrefixState {
+    /// `X-Consul-Index` of the read.
+    pub index: u64,
+    /// Every key under the prefix.
+    pub entries: Vec<KvEntry>,
+}
+
+/// Run the gate until `shutdown` turns true.
+///
+/// `staging` and `live` carry the watched prefixes' content (see
+/// [`crate::consul`]'s watcher); the live content is also decoded for the
+/// view through `sink`.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    client: ConsulClient,
+    cfg: GateConfig,
+    mut staging: watch::Receiver<Option<PrefixState>>,
+    mut live: watch::Receiver<Option<PrefixState>>,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    mut leader: watch::Receiver<bool>,
+    report: watch::Sender<GateReport>,
+    mut sink: impl LiveSink,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut machine = Machine::new(cfg.mode, cfg.quiet_min, cfg.quiet_max);
+    let live_root = root_of(&cfg.live_prefix).to_string();
+    let mut gate = Gate::new(client, cfg, leader.clone(), report);
+    let mut pending = machine.step(Input::Leader(*leader.borrow()), Instant::now());
+    loop {
+        if let Some(Action::Run { promote, write_status }) = pending.take() {
+            let snap = snapshots.borrow().clone();
+            gate.run_once(&snap, promote, write_status).await;
+            pending = machine.step(Input::Done, Instant::now());
+            continue;
+        }
+        let sleep_until = machine
+            .wake_at()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        let input = tokio::select! {
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
+                continue;
+            }
+            r = staging.changed() => {
+                if r.is_err() { return; }
+                let s = staging.borrow_and_update().clone();
+                gate.staging = s.map(|s| (s.index, s.entries));
+                Input::SourceChanged
+            }
+            r = live.changed() => {
+                if r.is_err() { return; }
+                let l = live.borrow_and_update().clone();
+                if let Some(l) = l {
+                    let provider = decode_provider(&pairs(&l.entries), &live_root);
+                    sink.live(provider, l.entries.len());
+                }
+                if gate.cfg.mode == Mode::Audit { Input::SourceChanged } else { Input::LiveChanged }
+            }
+            r = snapshots.changed() => {
+                if r.is_err() { return; }
+                snapshots.borrow_and_update();
+                // Only other providers' changes matter; the gate's own live
+                // writes come back through the live watch.
+                Input::ViewChanged
+            }
+            r = leader.changed() => {
+                if r.is_err() { return; }
+                let l = *leader.borrow_and_update();
+                if !l { gate.ownership = None; }
+                Input::Leader(l)
+            }
+            _ = tokio::time::sleep_until(sleep_until) => Input::Tick,
+        };
+        pending = machine.step(input, Instant::now());
+    }
+}
