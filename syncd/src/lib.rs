@@ -5,3 +5,7 @@ pub mod haproxy;
 
 /// The merged view of Traefik's three sources and its report (`syncd`).
 pub mod view;
+
+/// The `syncd` daemon: sources, merged view loop, HTTP API, metrics, Events,
+/// leader election.
+pub mod daemon;
