@@ -20,6 +20,7 @@ pub mod kube_double;
 pub mod rules_list;
 pub mod scenario;
 pub mod syncctl;
+pub mod syncd;
 pub mod traefik;
 pub mod view;
 
