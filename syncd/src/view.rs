@@ -220,7 +220,8 @@ impl ViewInputs {
     /// configuration's `providers.kubernetesCRD` — with endpoints assumed:
     /// syncd does not watch EndpointSlices (they change with every pod
     /// restart, and syncd validates configuration, not endpoints), so a
-    /// Service is taken as backed by ready endpoints.
+    /// Service is taken as backed by ready endpoints. Secrets are watched as
+    /// metadata only: an existing Secret is taken as holding the expected keys.
     pub fn crd_options(&self) -> CrdOptions {
         let p = self
             .static_cfg
@@ -229,6 +230,7 @@ impl ViewInputs {
             .unwrap_or_default();
         CrdOptions {
             assume_endpoints: true,
+            secret_data_unknown: true,
             ..CrdOptions::cluster(&p)
         }
     }
@@ -343,5 +345,68 @@ mod tests {
         let key = ObjectRef::of(&route("r", "missing")).unwrap();
         let after = view.report_with_crd_change(&CrdChange::Delete(key));
         assert!(!after.has_errors(), "{:?}", after.findings);
+    }
+
+    #[test]
+    fn secrets_are_names_only_and_a_missing_one_is_still_an_error() {
+        let tls_route = |secret: &str| {
+            json!({
+                "apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
+                "metadata": {"name": "tls", "namespace": "default"},
+                "spec": {"entryPoints": ["web"], "routes": [{
+                    "match": "Host(`t.example`)", "kind": "Rule",
+                    "services": [{"name": "whoami", "port": 80}]}],
+                    "tls": {"secretName": secret}}
+            })
+        };
+        let mut view = ViewInputs {
+            crd: Some(CrdObjects::default()),
+            ..ViewInputs::default()
+        };
+        let crd = view.crd.as_mut().unwrap();
+        crd.apply(&CrdChange::Apply(service()));
+        // Metadata only, as the watcher delivers it.
+        crd.apply(&CrdChange::Apply(
+            json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "cert", "namespace": "default"}}),
+        ));
+        crd.apply(&CrdChange::Apply(tls_route("cert")));
+        let report = view.report();
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.severity == sync_core::finding::Severity::Info),
+            "{:?}",
+            report.findings
+        );
+        let crd = view.crd.as_mut().unwrap();
+        crd.apply(&CrdChange::Apply(tls_route("absent")));
+        let report = view.report();
+        assert!(
+            report.findings.iter().any(|f| f.message.contains("absent")),
+            "{:?}",
+            report.findings
+        );
+    }
+
+    #[test]
+    fn the_decode_is_cached_until_the_set_changes() {
+        let mut crd = CrdObjects::default();
+        let opts = ViewInputs::default().crd_options();
+        assert!(crd.apply(&CrdChange::Apply(service())));
+        let first = crd.decode_shared(&opts);
+        assert!(Arc::ptr_eq(&first, &crd.decode_shared(&opts)));
+        assert!(
+            !crd.apply(&CrdChange::Apply(service())),
+            "identical: no change"
+        );
+        assert!(crd.is_decoded(&opts));
+        assert!(crd.apply(&CrdChange::Apply(route("r", "m"))));
+        assert!(!crd.is_decoded(&opts));
+        // A re-list of one kind leaves the other kinds alone.
+        assert!(crd.replace_kind("IngressRoute", Some("default"), Vec::new()));
+        assert_eq!(crd.len(), 1);
+        assert!(crd.contains(&ObjectRef::of(&service()).unwrap()));
     }
 }

@@ -294,3 +294,130 @@ pub async fn run_view_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn route(name: &str, host: &str) -> Value {
+        json!({"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
+               "metadata": {"name": name, "namespace": "default"},
+               "spec": {"routes": [{"match": format!("Host(`{host}`)"), "kind": "Rule",
+                                    "services": [{"name": "whoami", "port": 80}]}]}})
+    }
+
+    fn service() -> Value {
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "whoami", "namespace": "default"},
+               "spec": {"ports": [{"port": 80}], "clusterIP": "10.0.0.1"}})
+    }
+
+    fn health(synced: bool) -> Update {
+        Update::Health {
+            source: source::KUBERNETES.into(),
+            healthy: true,
+            synced,
+            detail: "ok".into(),
+        }
+    }
+
+    #[test]
+    fn changes_move_idle_to_pending_and_a_recompute_back_to_idle() {
+        let mut s = ViewState::new(None, &[source::KUBERNETES], Duration::from_millis(100));
+        let t0 = Instant::now();
+        assert_eq!(s.phase(), Phase::Idle);
+        assert!(s.apply(Update::Crd(CrdChange::Apply(service())), t0));
+        assert_eq!(s.phase(), Phase::Pending(t0 + Duration::from_millis(100)));
+        // A later change joins the same recompute: the deadline does not move.
+        assert!(s.apply(
+            Update::Crd(CrdChange::Apply(route("a", "a.example"))),
+            t0 + Duration::from_millis(50)
+        ));
+        assert_eq!(s.phase(), Phase::Pending(t0 + Duration::from_millis(100)));
+        let (snap, _) = s.recompute();
+        assert_eq!(s.phase(), Phase::Idle);
+        assert_eq!(snap.generation, 1);
+        assert_eq!(snap.report.http.routers.len(), 1, "{:?}", snap.report.http);
+        // The same object again (a re-list): nothing changed, no recompute.
+        assert!(!s.apply(Update::Crd(CrdChange::Apply(route("a", "a.example"))), t0));
+        assert_eq!(s.phase(), Phase::Idle);
+        // Health: only a real change counts.
+        assert!(s.apply(health(true), t0));
+        s.recompute();
+        assert!(!s.apply(health(true), t0));
+        assert_eq!(s.phase(), Phase::Idle);
+    }
+
+    #[test]
+    fn a_relist_replaces_one_kind_and_readiness_follows_health() {
+        let mut s = ViewState::new(None, &[source::KUBERNETES], Duration::ZERO);
+        let now = Instant::now();
+        s.apply(Update::Crd(CrdChange::Apply(service())), now);
+        s.apply(Update::Crd(CrdChange::Apply(route("a", "a.example"))), now);
+        let (snap, _) = s.recompute();
+        assert!(!snap.sources[0].synced);
+        s.apply(
+            Update::CrdRelist {
+                kind: "IngressRoute".into(),
+                namespace: None,
+                objects: vec![route("b", "b.example")],
+            },
+            now,
+        );
+        s.apply(health(true), now);
+        let (snap, _) = s.recompute();
+        let crd = snap.inputs.crd.as_ref().map(|c| c.len());
+        assert_eq!(crd, Some(2), "Service kept, IngressRoute a replaced by b");
+        assert!(snap.sources[0].synced && snap.sources[0].healthy);
+        assert!(snap.sources[0].last_change_unix.is_some());
+    }
+
+    #[test]
+    fn another_source_changing_does_not_decode_the_crds_again() {
+        let mut s = ViewState::new(None, &[source::KUBERNETES, source::FILES], Duration::ZERO);
+        let now = Instant::now();
+        s.apply(Update::Crd(CrdChange::Apply(route("a", "a.example"))), now);
+        s.recompute();
+        let opts = s.inputs().crd_options();
+        assert!(s.inputs().crd.as_ref().is_some_and(|c| c.is_decoded(&opts)));
+        s.apply(
+            Update::Files {
+                provider: Box::new(ProviderConfig::empty("file")),
+                files: 0,
+            },
+            now,
+        );
+        assert!(
+            s.inputs().crd.as_ref().is_some_and(|c| c.is_decoded(&opts)),
+            "a file change keeps the CRD decode"
+        );
+        s.apply(Update::Crd(CrdChange::Apply(route("b", "b.example"))), now);
+        assert!(!s.inputs().crd.as_ref().is_some_and(|c| c.is_decoded(&opts)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_changes_costs_one_recompute() {
+        let state = ViewState::new(None, &[source::KUBERNETES], Duration::from_millis(100));
+        let (tx, rx) = mpsc::channel(1024);
+        let (snap_tx, mut snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+        let task = tokio::spawn(run_view_loop(state, rx, snap_tx, Arc::new(Metrics::new())));
+        for i in 0..100 {
+            let sent = tx
+                .send(Update::Crd(CrdChange::Apply(route(
+                    &format!("r{i}"),
+                    &format!("h{i}.example"),
+                ))))
+                .await;
+            assert!(sent.is_ok());
+        }
+        let changed = tokio::time::timeout(Duration::from_secs(5), snap_rx.changed()).await;
+        assert!(matches!(changed, Ok(Ok(()))));
+        let snap = snap_rx.borrow_and_update().clone();
+        assert_eq!(snap.generation, 1);
+        assert_eq!(snap.inputs.crd.as_ref().map(CrdObjects::len), Some(100));
+        drop(tx);
+        let ended = tokio::time::timeout(Duration::from_secs(5), task).await;
+        assert!(ended.is_ok(), "the loop ends when every source is gone");
+    }
+}
