@@ -226,9 +226,9 @@ async fn leases_refuse_a_stale_replace_and_events_can_be_created() -> Result<()>
         other => bail!("a second create must be 409 AlreadyExists, got {other:?}"),
     }
     let mut mine = created.clone();
-    mine.spec
-        .as_mut()
-        .map(|s| s.holder_identity = Some("b".into()));
+    if let Some(s) = mine.spec.as_mut() {
+        s.holder_identity = Some("b".into());
+    }
     let replaced = leases
         .replace("syncd", &PostParams::default(), &mine)
         .await?;
@@ -238,10 +238,9 @@ async fn leases_refuse_a_stale_replace_and_events_can_be_created() -> Result<()>
     );
     // `created` carries the old resourceVersion: refused.
     let mut stale = created;
-    stale
-        .spec
-        .as_mut()
-        .map(|s| s.holder_identity = Some("c".into()));
+    if let Some(s) = stale.spec.as_mut() {
+        s.holder_identity = Some("c".into());
+    }
     match leases
         .replace("syncd", &PostParams::default(), &stale)
         .await

@@ -3,7 +3,7 @@
 //! ConfigMap symlink swaps). Each read is compared with the previous one, so
 //! only a real change decodes the provider again.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::view_loop::{Update, source};
 
 /// Read the directory (blocking); `Err` names the path.
-fn read(dir: &PathBuf) -> Result<Vec<SourceFile>, String> {
+fn read(dir: &Path) -> Result<Vec<SourceFile>, String> {
     sync_core::load::file_provider_files(dir).map_err(|e| e.to_string())
 }
 

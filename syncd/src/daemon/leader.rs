@@ -63,15 +63,18 @@ pub enum Attempt {
     Failed(String),
 }
 
+/// A lease record's identity: holder, renew time, resourceVersion.
+type RecordKey = (Option<String>, Option<String>, Option<String>);
+
 /// The election state kept between attempts.
 #[derive(Debug, Default)]
 pub struct Elector {
     /// The last record seen (holder, renew time, resourceVersion) and when it
     /// was first seen locally.
-    observed: Option<((Option<String>, Option<String>, Option<String>), Instant)>,
+    observed: Option<(RecordKey, Instant)>,
 }
 
-fn record_key(l: &Lease) -> (Option<String>, Option<String>, Option<String>) {
+fn record_key(l: &Lease) -> RecordKey {
     let spec = l.spec.clone().unwrap_or_default();
     (
         spec.holder_identity,
