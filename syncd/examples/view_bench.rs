@@ -34,9 +34,11 @@ fn support(namespaces: usize) -> Vec<Value> {
                 "metadata": {"name": format!("svc{s}"), "namespace": ns},
                 "spec": {"ports": [{"port": 80}], "clusterIP": "10.0.0.1"}}));
         }
-        out.push(json!({"apiVersion": "traefik.io/v1alpha1", "kind": "Middleware",
+        out.push(
+            json!({"apiVersion": "traefik.io/v1alpha1", "kind": "Middleware",
             "metadata": {"name": "strip", "namespace": ns},
-            "spec": {"stripPrefix": {"prefixes": ["/x"]}}}));
+            "spec": {"stripPrefix": {"prefixes": ["/x"]}}}),
+        );
     }
     out
 }
@@ -78,7 +80,10 @@ fn run(n: usize) -> Row {
         state.apply(Update::Crd(CrdChange::Apply(obj)), now);
     }
     for i in 0..crd_routers {
-        state.apply(Update::Crd(CrdChange::Apply(route(i, &format!("h{i}.example")))), now);
+        state.apply(
+            Update::Crd(CrdChange::Apply(route(i, &format!("h{i}.example")))),
+            now,
+        );
     }
     state.apply(
         Update::Files {
@@ -94,7 +99,10 @@ fn run(n: usize) -> Row {
 
     // One IngressRoute changed.
     let t = Instant::now();
-    state.apply(Update::Crd(CrdChange::Apply(route(7, "changed.example"))), now);
+    state.apply(
+        Update::Crd(CrdChange::Apply(route(7, "changed.example"))),
+        now,
+    );
     let apply = t.elapsed();
     let (_, crd_cost) = state.recompute();
 
@@ -127,12 +135,28 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
-    let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000]
+    } else {
+        sizes
+    };
+    let profile = if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    };
     println!("syncd view: cost of one change ({profile} profile; times in ms)");
     println!(
         "{:>8} {:>10} | {:>9} {:>11} {:>11} {:>9} | {:>11} {:>11} {:>9}",
-        "routers", "initial", "crd apply", "crd decode", "crd valid.", "crd total", "file decode", "file valid.", "file tot."
+        "routers",
+        "initial",
+        "crd apply",
+        "crd decode",
+        "crd valid.",
+        "crd total",
+        "file decode",
+        "file valid.",
+        "file tot."
     );
     let mut json_rows = Vec::new();
     for n in sizes {
@@ -153,5 +177,8 @@ fn main() {
             "crd_change": {"apply_ms": r.crd_apply_ms, "decode_ms": r.crd_decode_ms, "validate_ms": r.crd_validate_ms},
             "file_change": {"decode_ms": r.file_decode_ms, "validate_ms": r.file_validate_ms}}));
     }
-    println!("{}", json!({"bench": "syncd-view", "profile": profile, "rows": json_rows}));
+    println!(
+        "{}",
+        json!({"bench": "syncd-view", "profile": profile, "rows": json_rows})
+    );
 }

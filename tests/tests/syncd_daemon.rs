@@ -336,3 +336,58 @@ async fn two_replicas_elect_one_leader_and_the_other_takes_over() -> Result<()> 
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_kubernetes_syncd_watches_files_alone_and_refuses_bad_input_clearly() -> Result<()>
+{
+    let tmp = tempfile::tempdir()?;
+    let files = tmp.path().join("dynamic");
+    std::fs::create_dir(&files)?;
+    std::fs::write(files.join("a.yml"), FILE_OK)?;
+    let dir = files.to_string_lossy().into_owned();
+    let syncd = Syncd::start(
+        &["--no-kube", "--files", &dir, "--debounce", "20ms"],
+        &[],
+        tmp.path(),
+        "files",
+    )
+    .await?;
+    wait_for(WAIT, "/readyz 200", || async {
+        Ok((syncd.get("/readyz").await?.0 == 200).then_some(()))
+    })
+    .await?;
+    assert_eq!(
+        syncd.report().await?["http"]["routers"]["from-file@file"]["status"],
+        "enabled"
+    );
+    // A single replica without a Lease acts as the leader.
+    assert_eq!(syncd.metric("traefik_sync_is_leader").await?, Some(1.0));
+    // Bodies over the limit are refused before parsing.
+    let big = format!(
+        "{{\"provider\":\"file\",\"files\":[{{\"path\":\"a.yml\",\"content\":\"{}\"}}]}}",
+        "x".repeat(17 * 1024 * 1024)
+    );
+    let (status, _) = syncd.post("/v1/validate", &big).await?;
+    assert_eq!(status, 413);
+    drop(syncd);
+
+    // A broken static configuration: exit 1 with a message naming the file.
+    let bad = tmp.path().join("bad.yml");
+    std::fs::write(&bad, "entryPoints: [\n")?;
+    let out = std::process::Command::new(sync_tests::syncd::syncd_binary()?)
+        .args([
+            "run",
+            "--no-kube",
+            "--files",
+            &dir,
+            "--listen",
+            "127.0.0.1:0",
+            "--static",
+        ])
+        .arg(&bad)
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.yml"), "{stderr}");
+    Ok(())
+}

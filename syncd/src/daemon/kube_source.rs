@@ -266,11 +266,12 @@ async fn run_one(
                 }
                 Some(ScopeState::Synced)
             }
+            // An event after an error proves the watch works again.
             Ok(Ev::Apply(v)) => {
                 if tx.send(Update::Crd(CrdChange::Apply(v))).await.is_err() {
                     return;
                 }
-                None
+                Some(ScopeState::Synced)
             }
             Ok(Ev::Delete(v)) => {
                 if let Some(key) = ObjectRef::of(&v)
@@ -278,7 +279,7 @@ async fn run_one(
                 {
                     return;
                 }
-                None
+                Some(ScopeState::Synced)
             }
             Err(e) if is_not_found(&e) => {
                 // Nothing of this kind exists for the view: an empty list.
