@@ -320,10 +320,19 @@ fn watch(
     let matches = {
         let res = res.key();
         let ns = namespace.clone();
-        move |c: &Change| {
-            c.res == res
-                && ns.as_ref().is_none_or(|n| *n == c.namespace)
-                && selector.matches(&c.object)
+        move |c: &Change| -> Option<&'static str> {
+            if c.res != res || ns.as_ref().is_some_and(|n| *n != c.namespace) {
+                return None;
+            }
+            // Like the API server: a change into the selection is ADDED, out of it DELETED.
+            let now = selector.matches(&c.object);
+            let before = c.previous.as_ref().map(|p| selector.matches(p));
+            match (c.kind, before, now) {
+                ("MODIFIED", Some(false), true) => Some("ADDED"),
+                ("MODIFIED", Some(true), false) => Some("DELETED"),
+                (_, _, true) => Some(c.kind),
+                _ => None,
+            }
         }
     };
     let present = move |obj: &Value| if meta_only { to_meta(obj) } else { obj.clone() };
@@ -350,16 +359,17 @@ fn watch(
                             .to_string(),
                         kind: "ADDED",
                         object: o,
+                        previous: None,
                     })
                 })
                 .collect();
-            v.retain(|c| matches(c));
+            v.retain(|c| matches(c).is_some());
             (v, live, false, store.rv)
         } else {
             let v: Vec<Arc<Change>> = store
                 .log
                 .iter()
-                .filter(|c| c.rv > from && matches(c))
+                .filter(|c| c.rv > from && matches(c).is_some())
                 .cloned()
                 .collect();
             (v, live, false, store.rv)
@@ -379,8 +389,9 @@ fn watch(
             return;
         }
         for c in replay {
+            let Some(kind) = matches(&c) else { continue };
             if tx
-                .send(Ok(event_line(c.kind, &present(&c.object))))
+                .send(Ok(event_line(kind, &present(&c.object))))
                 .await
                 .is_err()
             {
@@ -411,7 +422,9 @@ fn watch(
                     };
                     for c in changes {
                         last = last.max(c.rv);
-                        if matches(&c) && tx.send(Ok(event_line(c.kind, &present(&c.object)))).await.is_err() {
+                        if let Some(kind) = matches(&c)
+                            && tx.send(Ok(event_line(kind, &present(&c.object)))).await.is_err()
+                        {
                             return;
                         }
                     }

@@ -273,3 +273,37 @@ async fn leases_refuse_a_stale_replace_and_events_can_be_created() -> Result<()>
     assert_eq!(events[0]["series"]["count"], 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_selector_watch_sees_a_relabel_out_of_the_selection_as_deleted() -> Result<()> {
+    let double = KubeDouble::start().await?;
+    double.apply(route("a", "a.example", json!({"team": "x"})))?;
+    let c = client(&double)?;
+    let api: Api<DynamicObject> = Api::namespaced_with(c, "apps", &ingress_routes());
+    let rv = api
+        .list(&ListParams::default().labels("team=x"))
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let stream = api
+        .watch(&WatchParams::default().labels("team=x").timeout(10), &rv)
+        .await?;
+    futures::pin_mut!(stream);
+    double.apply(route("a", "a.example", json!({"team": "y"})))?;
+    double.apply(route("a", "a.example", json!({"team": "x"})))?;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+            .await
+            .context("watch event did not come")??
+        {
+            Some(WatchEvent::Deleted(_)) => seen.push("DELETED"),
+            Some(WatchEvent::Added(_)) => seen.push("ADDED"),
+            Some(WatchEvent::Bookmark(_)) => {}
+            other => bail!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen, vec!["DELETED", "ADDED"]);
+    Ok(())
+}

@@ -391,3 +391,72 @@ async fn without_kubernetes_syncd_watches_files_alone_and_refuses_bad_input_clea
     assert!(stderr.contains("bad.yml"), "{stderr}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncd_watches_only_the_configured_namespaces_and_labels() -> Result<()> {
+    let double = KubeDouble::start().await?;
+    let labelled = |name: &str, ns: &str, team: &str| {
+        let mut r = route(name, &format!("{name}.example"), None);
+        r["metadata"]["namespace"] = json!(ns);
+        r["metadata"]["labels"] = json!({"team": team});
+        r
+    };
+    double.apply(service())?;
+    double.apply(labelled("in", "apps", "edge"))?;
+    double.apply(labelled("wronglabel", "apps", "other"))?;
+    double.apply(labelled("elsewhere", "other", "edge"))?;
+    let tmp = tempfile::tempdir()?;
+    let kubeconfig = tmp.path().join("kubeconfig");
+    double.write_kubeconfig(&kubeconfig)?;
+    let static_file = tmp.path().join("traefik.yml");
+    std::fs::write(
+        &static_file,
+        "entryPoints:\n  web:\n    address: ':80'\nproviders:\n  kubernetesCRD:\n    namespaces: [apps]\n    labelSelector: team=edge\n",
+    )?;
+    let kc = kubeconfig.to_string_lossy().into_owned();
+    let syncd = Syncd::start(
+        &[
+            "--static",
+            &static_file.to_string_lossy(),
+            "--debounce",
+            "20ms",
+            "--lease-namespace",
+            "apps",
+        ],
+        &[("KUBECONFIG", &kc), ("POD_NAME", "ns-test")],
+        tmp.path(),
+        "namespaces",
+    )
+    .await?;
+    wait_for(WAIT, "/readyz 200", || async {
+        Ok((syncd.get("/readyz").await?.0 == 200).then_some(()))
+    })
+    .await
+    .with_context(|| syncd.log_text())?;
+    // The watchers themselves filter (not only the decoder): syncd holds the
+    // Service and one IngressRoute.
+    let (_, _, ready) = syncd.get("/readyz").await?;
+    let ready: Value = serde_json::from_str(&ready)?;
+    let kube = ready["sources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "kubernetes"))
+        .context("no kubernetes source")?;
+    assert_eq!(kube["objects"], 2, "{kube}");
+    let report = syncd.report().await?;
+    assert!(crd_router(&report, "apps-in-").is_some(), "{report}");
+    assert!(
+        crd_router(&report, "apps-wronglabel-").is_none(),
+        "label selector ignored: {report}"
+    );
+    assert!(
+        crd_router(&report, "other-elsewhere-").is_none(),
+        "namespace filter ignored: {report}"
+    );
+    // A label change moves an object into the selection.
+    double.apply(labelled("wronglabel", "apps", "edge"))?;
+    wait_for(WAIT, "relabelled route", || async {
+        Ok(crd_router(&syncd.report().await?, "apps-wronglabel-").map(|_| ()))
+    })
+    .await?;
+    Ok(())
+}

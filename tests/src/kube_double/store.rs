@@ -101,6 +101,9 @@ pub struct Change {
     pub kind: &'static str,
     /// The object after the change (before, for DELETED).
     pub object: Value,
+    /// The object before a MODIFIED change (a watch with a label selector
+    /// turns a change into or out of the selection into ADDED / DELETED).
+    pub previous: Option<Value>,
 }
 
 /// A failed request: HTTP status, reason and message (a `Status` body).
@@ -232,13 +235,21 @@ impl Store {
             })
     }
 
-    fn record(&mut self, res: &Resource, ns: &str, kind: &'static str, object: Value) {
+    fn record(
+        &mut self,
+        res: &Resource,
+        ns: &str,
+        kind: &'static str,
+        object: Value,
+        previous: Option<Value>,
+    ) {
         self.log.push(Arc::new(Change {
             rv: self.rv,
             res: res.key(),
             namespace: ns.to_string(),
             kind,
             object,
+            previous,
         }));
     }
 
@@ -326,7 +337,7 @@ impl Store {
             .entry(res.key())
             .or_default()
             .insert(key, obj.clone());
-        self.record(res, ns, "ADDED", obj.clone());
+        self.record(res, ns, "ADDED", obj.clone(), None);
         Ok(obj)
     }
 
@@ -367,7 +378,7 @@ impl Store {
             .entry(res.key())
             .or_default()
             .insert((ns.to_string(), name.to_string()), obj.clone());
-        self.record(res, ns, "MODIFIED", obj.clone());
+        self.record(res, ns, "MODIFIED", obj.clone(), Some(current));
         Ok(obj)
     }
 
@@ -405,7 +416,7 @@ impl Store {
         if let Some(m) = meta_mut(&mut obj) {
             m.insert("resourceVersion".into(), Value::String(self.rv.to_string()));
         }
-        self.record(res, ns, "DELETED", obj.clone());
+        self.record(res, ns, "DELETED", obj.clone(), None);
         Ok(obj)
     }
 }
