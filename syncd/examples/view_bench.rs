@@ -16,7 +16,7 @@ use syncd::view::CrdChange;
 fn route(i: usize, host: &str) -> Value {
     let mut r = json!({"match": format!("Host(`{host}`) && PathPrefix(`/r{i}`)"), "kind": "Rule",
                        "services": [{"name": format!("svc{}", i % 50), "port": 80}]});
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         r["middlewares"] = json!([{"name": "strip"}]);
     }
     json!({"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
