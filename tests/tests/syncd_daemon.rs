@@ -314,6 +314,7 @@ async fn two_replicas_elect_one_leader_and_the_other_takes_over() -> Result<()> 
     .await
     .with_context(|| follower.log_text())?;
     let took = started.elapsed();
+    eprintln!("leader takeover after SIGKILL: {took:?} (lease 2 s)");
     assert!(
         took <= Duration::from_millis(3500),
         "takeover took {took:?} for a 2 s lease"
