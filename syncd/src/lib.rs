@@ -8,3 +8,7 @@ pub mod view;
 
 /// The Consul staging → live gate (`syncd`).
 pub mod consul_gate;
+
+/// The `syncd` daemon: sources, merged view loop, HTTP API, metrics, Events,
+/// leader election.
+pub mod daemon;

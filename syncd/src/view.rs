@@ -8,7 +8,7 @@
 //! statuses depend on every provider at once).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use sync_core::decode::crd::{CrdOptions, decode_manifests_with};
 use sync_core::decode::file_provider::SourceFile;
 use sync_core::provider::{ProviderConfig, names};
@@ -62,37 +62,102 @@ pub enum CrdChange {
 /// The Kubernetes objects the CRD provider reads, keyed by identity.
 ///
 /// Each object is kept as the JSON text the decoder reads, so a change
-/// re-serialises one object, not the whole set.
+/// re-serialises one object, not the whole set. The decoded provider is cached
+/// until the set changes: a recompute caused by another source (a file, a
+/// Consul key) does not decode the CRDs again.
 #[derive(Debug, Clone, Default)]
 pub struct CrdObjects {
     objects: BTreeMap<ObjectRef, Arc<SourceFile>>,
+    /// The last decode and the options it used (cloning shares the decode, an
+    /// `Arc`; any change to the set drops it).
+    decoded: OnceLock<(CrdOptions, Arc<ProviderConfig>)>,
 }
 
 impl CrdObjects {
     /// Apply one change. Objects without kind or name are ignored (the API
     /// server never sends them).
-    pub fn apply(&mut self, change: &CrdChange) {
-        match change {
-            CrdChange::Apply(obj) => {
-                if let Some(key) = ObjectRef::of(obj) {
+    /// Returns whether the set changed (an identical re-apply, e.g. a re-list
+    /// or a status-only update that kept the spec, does not).
+    pub fn apply(&mut self, change: &CrdChange) -> bool {
+        let changed = match change {
+            CrdChange::Apply(obj) => match ObjectRef::of(obj) {
+                Some(key) => {
                     let content = serde_json::to_vec(obj).unwrap_or_default();
-                    let path = format!("kubernetes:{}", key.display());
-                    self.objects
-                        .insert(key, Arc::new(SourceFile { path, content }));
+                    if self.objects.get(&key).is_some_and(|f| f.content == content) {
+                        false
+                    } else {
+                        let path = format!("kubernetes:{}", key.display());
+                        self.objects
+                            .insert(key, Arc::new(SourceFile { path, content }));
+                        true
+                    }
                 }
-            }
-            CrdChange::Delete(key) => {
-                self.objects.remove(key);
-            }
+                None => false,
+            },
+            CrdChange::Delete(key) => self.objects.remove(key).is_some(),
+        };
+        if changed {
+            self.decoded = OnceLock::new();
         }
+        changed
     }
 
     /// Replace everything (a watcher's initial list or re-list).
     pub fn replace_all(&mut self, objects: impl IntoIterator<Item = serde_json::Value>) {
         self.objects.clear();
+        self.decoded = OnceLock::new();
         for obj in objects {
             self.apply(&CrdChange::Apply(obj));
         }
+    }
+
+    /// Replace the objects of one kind (in one namespace, or in all when
+    /// `namespace` is `None`) with `objects`: one watcher's (re-)list. Returns
+    /// whether the set changed.
+    pub fn replace_kind(
+        &mut self,
+        kind: &str,
+        namespace: Option<&str>,
+        objects: impl IntoIterator<Item = serde_json::Value>,
+    ) -> bool {
+        let mut fresh: BTreeMap<ObjectRef, serde_json::Value> = BTreeMap::new();
+        for obj in objects {
+            if let Some(key) = ObjectRef::of(&obj) {
+                fresh.insert(key, obj);
+            }
+        }
+        let stale: Vec<ObjectRef> = self
+            .objects
+            .keys()
+            .filter(|k| {
+                k.kind == kind
+                    && namespace.is_none_or(|ns| k.namespace == ns)
+                    && !fresh.contains_key(*k)
+            })
+            .cloned()
+            .collect();
+        let mut changed = false;
+        for key in stale {
+            changed |= self.apply(&CrdChange::Delete(key));
+        }
+        for obj in fresh.into_values() {
+            changed |= self.apply(&CrdChange::Apply(obj));
+        }
+        changed
+    }
+
+    /// The `metadata.uid` of an object, if present (for Event object references).
+    pub fn uid(&self, key: &ObjectRef) -> Option<String> {
+        let file = self.objects.get(key)?;
+        let obj: serde_json::Value = serde_json::from_slice(&file.content).ok()?;
+        Some(obj.get("metadata")?.get("uid")?.as_str()?.to_string())
+    }
+
+    /// The `apiVersion` of an object, if present (for Event object references).
+    pub fn api_version(&self, key: &ObjectRef) -> Option<String> {
+        let file = self.objects.get(key)?;
+        let obj: serde_json::Value = serde_json::from_slice(&file.content).ok()?;
+        Some(obj.get("apiVersion")?.as_str()?.to_string())
     }
 
     /// Number of objects.
@@ -110,10 +175,29 @@ impl CrdObjects {
         self.objects.contains_key(key)
     }
 
-    /// Decode as Traefik's `kubernetescrd` provider would.
+    /// Decode as Traefik's `kubernetescrd` provider would (cached until the
+    /// set or the options change).
     pub fn decode(&self, opts: &CrdOptions) -> ProviderConfig {
+        (*self.decode_shared(opts)).clone()
+    }
+
+    /// [`Self::decode`] without copying the cached result.
+    pub fn decode_shared(&self, opts: &CrdOptions) -> Arc<ProviderConfig> {
+        if let Some((o, p)) = self.decoded.get()
+            && o == opts
+        {
+            return p.clone();
+        }
         let files: Vec<SourceFile> = self.objects.values().map(|f| (**f).clone()).collect();
-        decode_manifests_with(&files, opts)
+        let decoded = Arc::new(decode_manifests_with(&files, opts));
+        // A racing initialiser or a cache for other options stays; both are correct.
+        let _ = self.decoded.set((opts.clone(), decoded.clone()));
+        decoded
+    }
+
+    /// Whether a decode for `opts` is cached (the next decode is free).
+    pub fn is_decoded(&self, opts: &CrdOptions) -> bool {
+        self.decoded.get().is_some_and(|(o, _)| o == opts)
     }
 }
 
@@ -133,14 +217,22 @@ pub struct ViewInputs {
 
 impl ViewInputs {
     /// The CRD decoder options for a complete cluster snapshot, from the static
-    /// configuration's `providers.kubernetesCRD`.
+    /// configuration's `providers.kubernetesCRD` — with endpoints assumed:
+    /// syncd does not watch EndpointSlices (they change with every pod
+    /// restart, and syncd validates configuration, not endpoints), so a
+    /// Service is taken as backed by ready endpoints. Secrets are watched as
+    /// metadata only: an existing Secret is taken as holding the expected keys.
     pub fn crd_options(&self) -> CrdOptions {
         let p = self
             .static_cfg
             .as_ref()
             .map(|s| s.crd.clone())
             .unwrap_or_default();
-        CrdOptions::cluster(&p)
+        CrdOptions {
+            assume_endpoints: true,
+            secret_data_unknown: true,
+            ..CrdOptions::cluster(&p)
+        }
     }
 
     /// The decoded providers, in the order file, consul, kubernetescrd.
@@ -149,7 +241,7 @@ impl ViewInputs {
         out.extend(self.files.clone());
         out.extend(self.consul.clone());
         if let Some(crd) = &self.crd {
-            out.push(crd.decode(&self.crd_options()));
+            out.push((*crd.decode_shared(&self.crd_options())).clone());
         }
         out
     }
@@ -190,6 +282,9 @@ pub struct SourceHealth {
     pub name: String,
     /// Whether the last attempt to read it succeeded (its data is current).
     pub healthy: bool,
+    /// Whether its first complete read finished (`/readyz` waits for every
+    /// enabled source).
+    pub synced: bool,
     /// What is wrong, or a short description of what is watched.
     pub detail: String,
     /// When its content last changed (Unix seconds), if it ever did.
@@ -250,5 +345,68 @@ mod tests {
         let key = ObjectRef::of(&route("r", "missing")).unwrap();
         let after = view.report_with_crd_change(&CrdChange::Delete(key));
         assert!(!after.has_errors(), "{:?}", after.findings);
+    }
+
+    #[test]
+    fn secrets_are_names_only_and_a_missing_one_is_still_an_error() {
+        let tls_route = |secret: &str| {
+            json!({
+                "apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
+                "metadata": {"name": "tls", "namespace": "default"},
+                "spec": {"entryPoints": ["web"], "routes": [{
+                    "match": "Host(`t.example`)", "kind": "Rule",
+                    "services": [{"name": "whoami", "port": 80}]}],
+                    "tls": {"secretName": secret}}
+            })
+        };
+        let mut view = ViewInputs {
+            crd: Some(CrdObjects::default()),
+            ..ViewInputs::default()
+        };
+        let crd = view.crd.as_mut().unwrap();
+        crd.apply(&CrdChange::Apply(service()));
+        // Metadata only, as the watcher delivers it.
+        crd.apply(&CrdChange::Apply(
+            json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "cert", "namespace": "default"}}),
+        ));
+        crd.apply(&CrdChange::Apply(tls_route("cert")));
+        let report = view.report();
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.severity == sync_core::finding::Severity::Info),
+            "{:?}",
+            report.findings
+        );
+        let crd = view.crd.as_mut().unwrap();
+        crd.apply(&CrdChange::Apply(tls_route("absent")));
+        let report = view.report();
+        assert!(
+            report.findings.iter().any(|f| f.message.contains("absent")),
+            "{:?}",
+            report.findings
+        );
+    }
+
+    #[test]
+    fn the_decode_is_cached_until_the_set_changes() {
+        let mut crd = CrdObjects::default();
+        let opts = ViewInputs::default().crd_options();
+        assert!(crd.apply(&CrdChange::Apply(service())));
+        let first = crd.decode_shared(&opts);
+        assert!(Arc::ptr_eq(&first, &crd.decode_shared(&opts)));
+        assert!(
+            !crd.apply(&CrdChange::Apply(service())),
+            "identical: no change"
+        );
+        assert!(crd.is_decoded(&opts));
+        assert!(crd.apply(&CrdChange::Apply(route("r", "m"))));
+        assert!(!crd.is_decoded(&opts));
+        // A re-list of one kind leaves the other kinds alone.
+        assert!(crd.replace_kind("IngressRoute", Some("default"), Vec::new()));
+        assert_eq!(crd.len(), 1);
+        assert!(crd.contains(&ObjectRef::of(&service()).unwrap()));
     }
 }

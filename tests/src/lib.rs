@@ -4,6 +4,7 @@
 //!   `scripts/setup-test-env.sh`) on 127.0.0.1, wait until its providers are applied or
 //!   rejected, read its API as a normalised [`view::View`], send requests through entry points.
 //! * [`consul_double`] — a Consul KV HTTP API double that real Traefik's Consul provider reads.
+//! * [`kube_double`] — a Kubernetes API double (list/watch, Leases, Events) for syncd.
 //! * [`backend`] — a tiny HTTP backend naming itself in a response header (routing checks).
 //! * [`scenario`] — the differential corpus under `tests/corpus/`: discovery, generation of
 //!   routers from rule lists ([`rules_list`]), running Traefik and `syncctl validate`
@@ -15,9 +16,11 @@
 pub mod backend;
 pub mod compare;
 pub mod consul_double;
+pub mod kube_double;
 pub mod rules_list;
 pub mod scenario;
 pub mod syncctl;
+pub mod syncd;
 pub mod traefik;
 pub mod view;
 

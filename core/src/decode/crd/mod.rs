@@ -104,6 +104,10 @@ pub struct CrdOptions {
     pub assume_endpoints: bool,
     /// A Secret or ConfigMap missing from the input is assumed to exist (warning).
     pub assume_secrets: bool,
+    /// Secrets in the input carry metadata only (syncd never reads Secret
+    /// data): a Secret that exists is taken as holding the keys its user
+    /// expects, without a finding; a missing one is still an error.
+    pub secret_data_unknown: bool,
     /// Take the `traefik.io` objects as they are, like a fake client without an
     /// API server (no CRD schema validation, pruning or refusal). For
     /// reproducing Traefik's own unit tests; never what a cluster does.
@@ -134,6 +138,7 @@ impl CrdOptions {
             disable_cluster_scope_resources: false,
             assume_endpoints: false,
             assume_secrets: false,
+            secret_data_unknown: false,
             skip_schema_validation: false,
         }
     }
@@ -649,6 +654,10 @@ impl<'c> Ctx<'c> {
         name: &str,
     ) -> Lookup<&'c cluster::Secret> {
         if let Some(s) = self.cluster.secret(ns, name) {
+            if self.opts.secret_data_unknown {
+                // Exists, content unknown: what `Assumed` means to every user.
+                return Lookup::Assumed;
+            }
             return Lookup::Found(s);
         }
         if self.opts.assume_secrets {

@@ -1,0 +1,258 @@
+//! `syncd`: the in-cluster daemon that keeps Traefik's merged configuration
+//! (Kubernetes CRDs, the file provider's directory, Consul KV) exactly as
+//! Traefik sees it, validates it, and serves the result. See
+//! `syncd::daemon` for the pieces and `syncd::daemon::http` for the API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use syncd::daemon::leader::LeaseConfig;
+use syncd::daemon::metrics::Metrics;
+use syncd::daemon::{DaemonConfig, http, start};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "syncd",
+    version,
+    about = "Watch Traefik's sources, keep the merged configuration as Traefik sees it, validate it, serve the report",
+    long_about = "syncd watches the sources Traefik reads — Kubernetes CRDs (traefik.io/v1alpha1), \
+the file provider's directory and (once wired) Consul KV — merges them like Traefik does and validates \
+the result. It serves the report (GET /v1/report, the same JSON as `syncctl validate --format json`), \
+answers what-if questions (POST /v1/validate), exposes /healthz, /readyz and /metrics, and — as the \
+leader of its replicas (a coordination.k8s.io Lease) — records Kubernetes Events on CRD objects with findings.
+
+Example (in a cluster, as a Deployment):
+  syncd run --static /etc/traefik/traefik.yml --files /etc/traefik/dynamic --lease-namespace traefik
+
+Example (on a workstation, files only):
+  syncd run --no-kube --files ./dynamic --listen 127.0.0.1:8080"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        env = "SYNCD_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run the daemon.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Traefik's static configuration (YAML or TOML): entry points, providers.precedence,
+    /// providers.kubernetesCRD options (namespaces, labelSelector, ingressClass, ...).
+    #[arg(long = "static", env = "SYNCD_STATIC", value_name = "FILE")]
+    static_file: Option<PathBuf>,
+    /// Watch the Kubernetes API (kubeconfig from $KUBECONFIG / ~/.kube/config, else in-cluster).
+    #[arg(
+        long,
+        env = "SYNCD_KUBE",
+        overrides_with = "no_kube",
+        default_value_t = true
+    )]
+    kube: bool,
+    /// Do not watch Kubernetes (no CRDs, no leader election, no Events).
+    #[arg(long, env = "SYNCD_NO_KUBE", overrides_with = "kube")]
+    no_kube: bool,
+    /// The file provider's directory (Traefik's providers.file.directory), watched with
+    /// inotify plus a periodic rescan.
+    #[arg(long, env = "SYNCD_FILES", value_name = "DIR")]
+    files: Option<PathBuf>,
+    /// Interval of the files directory rescan (safety net for missed inotify events).
+    #[arg(long, env = "SYNCD_RESCAN", default_value = "30s", value_parser = parse_duration)]
+    rescan: Duration,
+    /// Address of the HTTP API.
+    #[arg(long, env = "SYNCD_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    /// Time between a change and the recompute (changes within it share one recompute).
+    #[arg(long, env = "SYNCD_DEBOUNCE", default_value = "200ms", value_parser = parse_duration)]
+    debounce: Duration,
+    /// Namespace of the leader-election Lease (defaults to the pod's namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    lease_namespace: String,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "SYNCD_LEASE_NAME", default_value = "syncd")]
+    lease_name: String,
+    /// Lease duration: a dead leader is replaced after at most this long; the leader
+    /// renews every third of it.
+    #[arg(long, env = "SYNCD_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    lease_duration: Duration,
+    /// This replica's identity in the Lease (default: $POD_NAME, else the host name).
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    // CONSUL SOURCE: the integrator adds the `--consul-*` flags here (address, token
+    // file, live and staging prefixes) and, in `run`, spawns the Consul source feeding
+    // `running.updates` with `Update::Consul` / `Update::Health { source: "consul", .. }`
+    // and lists `source::CONSUL` in `DaemonConfig::extra_sources`.
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (e.g. 200ms, 15s, 1m)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("invalid duration {s:?} (use ms, s or m)")),
+    }
+}
+
+fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates
+    // within it on success (or truncates, which we tolerate).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_client=warn,hyper=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => b.init(),
+        LogFormat::Json => b.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}
+
+async fn run(a: RunArgs) -> Result<()> {
+    let static_cfg = match &a.static_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --static {}", path.display()))?;
+            let cfg =
+                sync_core::static_config::StaticConfig::parse(&path.display().to_string(), &text)
+                    .map_err(|e| anyhow::anyhow!("--static {}: {e}", path.display()))?;
+            Some(cfg)
+        }
+        None => None,
+    };
+    let use_kube = a.kube && !a.no_kube;
+    if !use_kube && a.files.is_none() {
+        bail!("nothing to watch: give --files DIR, or leave the Kubernetes source on");
+    }
+    let client = if use_kube {
+        Some(kube::Client::try_default().await.context(
+            "connecting to Kubernetes (kubeconfig or in-cluster); use --no-kube to run without it",
+        )?)
+    } else {
+        None
+    };
+    let identity = a
+        .identity
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(hostname)
+        .unwrap_or_else(|| "syncd".into());
+    let lease = use_kube.then(|| LeaseConfig {
+        namespace: a.lease_namespace.clone(),
+        name: a.lease_name.clone(),
+        identity: identity.clone(),
+        duration: a.lease_duration,
+    });
+    let metrics = Arc::new(Metrics::new());
+    let running = start(
+        DaemonConfig {
+            static_cfg,
+            files: a.files.clone(),
+            rescan: a.rescan,
+            debounce: a.debounce,
+            lease,
+            extra_sources: Vec::new(),
+        },
+        client,
+        metrics,
+    );
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .with_context(|| format!("listening on {}", a.listen))?;
+    tracing::info!(listen = %a.listen, identity = %identity, "syncd serving");
+    let app = http::router(running.app.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server")?;
+    tracing::info!("shutting down");
+    running.shutdown.send_replace(true);
+    if let Some(e) = running.election {
+        let _ = tokio::time::timeout(Duration::from_secs(10), e).await;
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("syncd: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Cmd::Run(a) => run(a).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("syncd: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
