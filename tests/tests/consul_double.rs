@@ -243,3 +243,89 @@ async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
     drop(traefik);
     Ok(())
 }
+
+#[tokio::test]
+async fn real_traefik_follows_a_transaction() -> Result<()> {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let photos = Backend::start("photos").await?;
+    let wiki = Backend::start("wiki").await?;
+    let double = ConsulDouble::start(vec![
+        KvPair::new(
+            "traefik/http/routers/photos/rule",
+            "Host(`photos.home.test`)",
+        ),
+        KvPair::new("traefik/http/routers/photos/service", "photos"),
+        KvPair::new(
+            "traefik/http/services/photos/loadBalancer/servers/0/url",
+            &photos.url(),
+        ),
+    ])
+    .await?;
+    let work = tempfile::tempdir()?;
+    let spec = TraefikSpec::new(work.path()).with_consul(double.addr());
+    let mut traefik = Traefik::start(&spec).await?;
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
+
+    // One transaction swaps the whole configuration: photos removed, wiki added.
+    let lines = traefik.log_line_count();
+    let ops = serde_json::json!([
+        {"KV": {"Verb": "check-not-exists", "Key": "traefik/http/routers/wiki/rule"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/routers/photos/"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/services/photos/"}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/routers/wiki/rule", "Value": b64("Host(`wiki.home.test`)")}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/routers/wiki/service", "Value": b64("wiki")}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/services/wiki/loadBalancer/servers/0/url", "Value": b64(&wiki.url())}},
+    ]);
+    let response = client()
+        .put(format!("http://{}/v1/txn", double.addr()))
+        .json(&ops)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    traefik
+        .wait_for_reload("consul", lines, Duration::from_secs(20))
+        .await?;
+    assert_eq!(
+        routed_backend(&traefik, "wiki.home.test").await?.as_deref(),
+        Some("wiki")
+    );
+    assert_eq!(routed_backend(&traefik, "photos.home.test").await?, None);
+
+    // A rolled-back transaction changes nothing Traefik sees.
+    // (Operations see the transaction's own earlier writes: the check comes first.)
+    let ops = serde_json::json!([
+        {"KV": {"Verb": "check-not-exists", "Key": "traefik/http/routers/wiki/rule"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/"}},
+    ]);
+    let response = client()
+        .put(format!("http://{}/v1/txn", double.addr()))
+        .json(&ops)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 409);
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(body["Errors"][0]["OpIndex"], 0);
+    assert_eq!(
+        body["Errors"][0]["What"],
+        "key \"traefik/http/routers/wiki/rule\" exists"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let view = traefik.view().await?;
+    assert_eq!(
+        view.http
+            .routers
+            .get("wiki@consul")
+            .map(|r| r.status.as_str()),
+        Some("enabled"),
+        "{view:?}"
+    );
+    assert!(!view.http.routers.contains_key("photos@consul"), "{view:?}");
+    drop(traefik);
+    Ok(())
+}

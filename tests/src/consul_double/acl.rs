@@ -153,10 +153,10 @@ impl Authorizer<'_> {
 
     /// Whether `key` may be accessed at `access`.
     pub(crate) fn allows(&self, key: &str, access: Access) -> bool {
-        match (self.policy(key), access) {
-            (KeyPolicy::Write, _) | (KeyPolicy::Read, Access::Read) => true,
-            _ => false,
-        }
+        matches!(
+            (self.policy(key), access),
+            (KeyPolicy::Write, _) | (KeyPolicy::Read, Access::Read)
+        )
     }
 
     /// Write on every key under `prefix` (Consul's `KeyWritePrefix`, for recursive

@@ -106,16 +106,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A `u64` parameter; `Err` is Consul's answer to a malformed one.
-    fn u64(&self, key: &str) -> Result<Option<u64>, Response> {
+    /// A `u64` parameter; `Err` is Consul's text for a malformed one (answered with 500).
+    fn u64(&self, key: &str) -> Result<Option<u64>, String> {
         match self.get(key) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                text_response(
-                    500,
-                    format!("strconv.ParseUint: parsing {text:?}: invalid syntax"),
-                )
-            }),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("strconv.ParseUint: parsing {text:?}: invalid syntax")),
         }
     }
 }
@@ -239,13 +237,10 @@ fn authorize<'a>(
     shared: &'a Shared,
     headers: &'a HeaderMap,
     params: &'a Params,
-) -> Result<Option<Authorizer<'a>>, Response> {
+) -> Result<Option<Authorizer<'a>>, AclDenied> {
     match &shared.acl {
         None => Ok(None),
-        Some(acl) => acl
-            .resolve(token(headers, params))
-            .map(Some)
-            .map_err(forbidden),
+        Some(acl) => acl.resolve(token(headers, params)).map(Some),
     }
 }
 
@@ -270,7 +265,7 @@ pub(crate) async fn kv(
     let params = Params::parse(uri.query());
     let authz = match authorize(&shared, &headers, &params) {
         Ok(authz) => authz,
-        Err(response) => return response,
+        Err(denied) => return forbidden(denied),
     };
     match method {
         Method::GET => get(&shared, &key, &params, authz.as_ref()).await,
@@ -311,7 +306,7 @@ async fn get(
     }
     let wanted = match params.u64("index") {
         Ok(wanted) => wanted.filter(|i| *i > 0),
-        Err(response) => return response,
+        Err(text) => return text_response(500, text),
     };
     if let Some(wanted) = wanted {
         let wait = params
@@ -436,7 +431,7 @@ fn put(
     }
     let (flags, cas) = match (params.u64("flags"), params.u64("cas")) {
         (Ok(f), Ok(c)) => (f.unwrap_or(0), c),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(text), _) | (_, Err(text)) => return text_response(500, text),
     };
     let max = shared.limits.max_value;
     if body.len() > max {
@@ -479,7 +474,7 @@ fn delete(shared: &Shared, key: &str, params: &Params, authz: Option<&Authorizer
     }
     let cas = match params.u64("cas") {
         Ok(cas) => cas,
-        Err(r) => return r,
+        Err(text) => return text_response(500, text),
     };
     if let Some(authz) = authz {
         let allowed = if recurse {
@@ -523,7 +518,7 @@ pub(crate) async fn txn(
     let params = Params::parse(uri.query());
     let authz = match authorize(&shared, &headers, &params) {
         Ok(authz) => authz,
-        Err(response) => return response,
+        Err(denied) => return forbidden(denied),
     };
     let ops = match decode_txn(&body, shared.limits.max_txn_ops, shared.limits.max_value) {
         Ok(ops) => ops,
