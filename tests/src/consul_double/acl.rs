@@ -58,7 +58,7 @@ pub struct AclToken {
 }
 
 impl AclToken {
-    /// A token whose accessor id is derived from the secret's position-free hash-less name.
+    /// A token with its secret, the accessor id that refusals name, and its rules.
     pub fn new(secret: &str, accessor: &str, rules: Vec<KeyPrefixRule>) -> AclToken {
         AclToken {
             secret: secret.into(),
