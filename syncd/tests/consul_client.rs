@@ -72,6 +72,19 @@ async fn kv_operations() -> Result<()> {
     assert_eq!(list.pairs[0].key, "traefik/http/routers/a/rule");
     assert_eq!(list.pairs[0].value, b"Host(`a.test`)");
     assert_eq!(list.to_kv_pairs()[1].value, b"a");
+    // What the client reads is what the core's Consul KV decoder takes.
+    let provider = sync_core::decode::consul_kv::decode_provider(&list.to_kv_pairs(), "traefik");
+    let routers = &provider
+        .config
+        .http
+        .as_ref()
+        .context("no http section")?
+        .routers;
+    assert_eq!(
+        routers.get("a").map(|r| r.rule.as_str()),
+        Some("Host(`a.test`)"),
+        "{routers:?}"
+    );
 
     // A missing prefix is an empty list that still carries the index (to block on).
     let empty = client.list("nothing/", None).await?;

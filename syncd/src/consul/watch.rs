@@ -280,6 +280,6 @@ mod tests {
         }
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(180), "{elapsed:?}");
-        assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     }
 }
