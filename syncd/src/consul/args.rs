@@ -178,6 +178,36 @@ mod tests {
         assert!(parse_duration("").is_err());
     }
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        consul: ConsulArgs,
+    }
+
+    #[test]
+    fn flags_parse() {
+        use clap::Parser as _;
+        let cli = Cli::try_parse_from([
+            "t",
+            "--consul-addr",
+            "https://consul.lan:8501",
+            "--consul-consistency",
+            "stale",
+            "--consul-wait",
+            "2m",
+            "--consul-timeout",
+            "3s",
+        ])
+        .unwrap();
+        assert_eq!(cli.consul.consul_addr, "https://consul.lan:8501");
+        assert_eq!(cli.consul.consul_consistency, Consistency::Stale);
+        assert_eq!(cli.consul.consul_wait, Duration::from_secs(120));
+        assert_eq!(cli.consul.consul_timeout, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["t", "--consul-wait", "soon"]).is_err());
+        // There is no flag that takes the token itself.
+        assert!(Cli::try_parse_from(["t", "--consul-token", "s3cret"]).is_err());
+    }
+
     #[test]
     fn token_is_trimmed_and_never_printed() {
         let dir = tempfile::tempdir().unwrap();
