@@ -1,5 +1,9 @@
 //! syncd library: modules shared by the syncd binaries.
 
+/// Consul KV: HTTP client (reads, blocking reads, CAS, transactions, ACL token, TLS) and
+/// a blocking-query prefix watch with health (staging→live gate, `syncctl consul`).
+pub mod consul;
+
 /// HAProxy backends that follow the Kubernetes nodes (`haproxy-sync`).
 pub mod haproxy;
 

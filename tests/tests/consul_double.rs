@@ -243,3 +243,195 @@ async fn real_traefik_reads_and_follows_the_double() -> Result<()> {
     drop(traefik);
     Ok(())
 }
+
+#[tokio::test]
+async fn real_traefik_follows_a_transaction() -> Result<()> {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let photos = Backend::start("photos").await?;
+    let wiki = Backend::start("wiki").await?;
+    let double = ConsulDouble::start(vec![
+        KvPair::new(
+            "traefik/http/routers/photos/rule",
+            "Host(`photos.home.test`)",
+        ),
+        KvPair::new("traefik/http/routers/photos/service", "photos"),
+        KvPair::new(
+            "traefik/http/services/photos/loadBalancer/servers/0/url",
+            &photos.url(),
+        ),
+    ])
+    .await?;
+    let work = tempfile::tempdir()?;
+    let spec = TraefikSpec::new(work.path()).with_consul(double.addr());
+    let mut traefik = Traefik::start(&spec).await?;
+    assert_eq!(
+        routed_backend(&traefik, "photos.home.test")
+            .await?
+            .as_deref(),
+        Some("photos")
+    );
+
+    // One transaction swaps the whole configuration: photos removed, wiki added.
+    let lines = traefik.log_line_count();
+    let ops = serde_json::json!([
+        {"KV": {"Verb": "check-not-exists", "Key": "traefik/http/routers/wiki/rule"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/routers/photos/"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/services/photos/"}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/routers/wiki/rule", "Value": b64("Host(`wiki.home.test`)")}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/routers/wiki/service", "Value": b64("wiki")}},
+        {"KV": {"Verb": "set", "Key": "traefik/http/services/wiki/loadBalancer/servers/0/url", "Value": b64(&wiki.url())}},
+    ]);
+    let response = client()
+        .put(format!("http://{}/v1/txn", double.addr()))
+        .json(&ops)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    traefik
+        .wait_for_reload("consul", lines, Duration::from_secs(20))
+        .await?;
+    assert_eq!(
+        routed_backend(&traefik, "wiki.home.test").await?.as_deref(),
+        Some("wiki")
+    );
+    assert_eq!(routed_backend(&traefik, "photos.home.test").await?, None);
+
+    // A rolled-back transaction changes nothing Traefik sees.
+    // (Operations see the transaction's own earlier writes: the check comes first.)
+    let ops = serde_json::json!([
+        {"KV": {"Verb": "check-not-exists", "Key": "traefik/http/routers/wiki/rule"}},
+        {"KV": {"Verb": "delete-tree", "Key": "traefik/http/"}},
+    ]);
+    let response = client()
+        .put(format!("http://{}/v1/txn", double.addr()))
+        .json(&ops)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 409);
+    let body: serde_json::Value = response.json().await?;
+    assert_eq!(body["Errors"][0]["OpIndex"], 0);
+    assert_eq!(
+        body["Errors"][0]["What"],
+        "key \"traefik/http/routers/wiki/rule\" exists"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let view = traefik.view().await?;
+    assert_eq!(
+        view.http
+            .routers
+            .get("wiki@consul")
+            .map(|r| r.status.as_str()),
+        Some("enabled"),
+        "{view:?}"
+    );
+    assert!(!view.http.routers.contains_key("photos@consul"), "{view:?}");
+    drop(traefik);
+    Ok(())
+}
+
+#[tokio::test]
+async fn faults_tokens_and_limits() -> Result<()> {
+    use sync_tests::consul_double::{
+        Acl, AclToken, DoubleOptions, KV_MAX_VALUE_SIZE, KeyPolicy, KeyPrefixRule,
+    };
+    let acl = Acl {
+        tokens: vec![AclToken::new(
+            "w",
+            "acc-w",
+            vec![KeyPrefixRule::new("", KeyPolicy::Write)],
+        )],
+        anonymous: vec![KeyPrefixRule::new("pub/", KeyPolicy::Read)],
+    };
+    let mut double = ConsulDouble::start_with(
+        vec![KvPair::new("pub/a", "1"), KvPair::new("priv/b", "2")],
+        DoubleOptions {
+            acl: Some(acl),
+            ..DoubleOptions::default()
+        },
+    )
+    .await?;
+    let base = format!("http://{}/v1/kv", double.addr());
+
+    // Tokens: header, Bearer, ?token=; anonymous sees only what its rules allow.
+    for request in [
+        client()
+            .get(format!("{base}/priv/b?raw"))
+            .header("X-Consul-Token", "w"),
+        client()
+            .get(format!("{base}/priv/b?raw"))
+            .header("Authorization", "Bearer w"),
+        client().get(format!("{base}/priv/b?raw&token=w")),
+    ] {
+        let response = request.send().await?;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.text().await?, "2");
+    }
+    let response = client().get(format!("{base}/?recurse")).send().await?;
+    assert_eq!(
+        response
+            .headers()
+            .get("X-Consul-Results-Filtered-By-ACLs")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let body = response.text().await?;
+    assert!(body.contains("pub/a") && !body.contains("priv/b"), "{body}");
+
+    // Limits and malformed requests, with Consul's texts.
+    let big = vec![b'x'; KV_MAX_VALUE_SIZE + 1];
+    let response = client()
+        .put(format!("{base}/priv/big?token=w"))
+        .body(big)
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(
+        response.text().await?,
+        "Request body(524289 bytes) too large, max size: 524288 bytes. See \
+         https://developer.hashicorp.com/docs/agent/config/config-files#kv_max_value_size."
+    );
+    let response = client()
+        .delete(format!("{base}/priv/?recurse&cas=3&token=w"))
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(response.text().await?.starts_with("Conflicting flags"));
+    let (status, _, body) = get(&format!("{base}/pub/a?index=x")).await?;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, "strconv.ParseUint: parsing \"x\": invalid syntax")
+    );
+
+    // Failing on purpose: every request answers the status; then normal again.
+    double.set_failing(Some(503));
+    let (status, _, body) = get(&format!("{base}/pub/a")).await?;
+    assert_eq!((status, body.as_str()), (503, "No cluster leader"));
+    double.set_failing(None);
+    assert_eq!(get(&format!("{base}/pub/a")).await?.0, 200);
+
+    // Pause: a blocking query in flight answers at once, the port refuses connections;
+    // resume: the same port, the same data.
+    let index = double.index();
+    let waiter = tokio::spawn({
+        let url = format!("{base}/pub/a?index={index}&wait=30s");
+        async move { get(&url).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    double.pause().await?;
+    let (status, _, _) = waiter.await??;
+    assert_eq!(status, 500);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let refused = client().get(format!("{base}/pub/a")).send().await;
+    assert!(
+        refused.is_err_and(|e| e.is_connect()),
+        "the port should be closed"
+    );
+    double.put("pub/c", "while-down");
+    double.resume().await?;
+    let (status, _, body) = get(&format!("{base}/pub/c?raw")).await?;
+    assert_eq!((status, body.as_str()), (200, "while-down"));
+    assert!(double.request_count() >= 9);
+    Ok(())
+}
