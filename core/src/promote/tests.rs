@@ -197,7 +197,6 @@ fn random_config(seed: u64) -> Configuration {
             .map(|_| WrrService {
                 name: g.pick(&leaves).clone(),
                 weight: Some(1 + g.below(3) as i64),
-                ..Default::default()
             })
             .collect();
         let name = format!("w{i}");
