@@ -70,6 +70,41 @@ impl KvOp {
             KvOp::Set { key, .. } | KvOp::Delete { key, .. } => key,
         }
     }
+
+    /// The same op on the full key under `prefix` (`traefik` → `traefik/http/...`).
+    pub fn under(&self, prefix: &str) -> KvOp {
+        let full = |key: &str| format!("{}/{key}", prefix.trim_end_matches('/'));
+        match self {
+            KvOp::Set { key, value, cas } => KvOp::Set {
+                key: full(key),
+                value: value.clone(),
+                cas: *cas,
+            },
+            KvOp::Delete { key, cas } => KvOp::Delete {
+                key: full(key),
+                cas: *cas,
+            },
+        }
+    }
+}
+
+/// Keys under `prefix` made relative to it (`traefik-staging/http/x` → `http/x`);
+/// keys outside the prefix, and the prefix's own folder key, are left out.
+///
+/// The prefix is matched as a whole path segment: `traefik` does not take
+/// `traefik-staging/...` (Consul's own listing would, by plain string prefix).
+pub fn relative<V>(
+    prefix: &str,
+    pairs: impl IntoIterator<Item = (String, V)>,
+) -> BTreeMap<String, V> {
+    let folder = format!("{}/", prefix.trim_end_matches('/'));
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix(&folder)?;
+            (!rest.is_empty()).then(|| (rest.to_string(), v))
+        })
+        .collect()
 }
 
 /// Why a live key is a conflict.

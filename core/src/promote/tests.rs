@@ -432,3 +432,24 @@ proptest! {
         prop_assert_eq!(final_state, staging);
     }
 }
+
+#[test]
+fn prefixes_are_whole_segments() {
+    let pairs = vec![
+        ("traefik/http/routers/r/rule".to_string(), 1),
+        ("traefik-staging/http/routers/r/rule".to_string(), 2),
+        ("traefik/".to_string(), 3),
+    ];
+    let live = relative("traefik/", pairs.clone());
+    assert_eq!(
+        live.into_iter().collect::<Vec<_>>(),
+        [("http/routers/r/rule".to_string(), 1)]
+    );
+    let staging = relative("traefik-staging", pairs);
+    assert_eq!(staging.len(), 1);
+    let op = KvOp::Delete {
+        key: "http/routers/r/rule".into(),
+        cas: Some(4),
+    };
+    assert_eq!(op.under("traefik/").key(), "traefik/http/routers/r/rule");
+}
