@@ -65,7 +65,13 @@ pub fn encode(config: &Configuration, namespace: &str) -> Result<CrdEncoded, Enc
         objects: Vec::new(),
         losses: Vec::new(),
         traefik_services: BTreeMap::new(),
+        services: Default::default(),
+        used: Default::default(),
     };
+    enc.services = [
+        enc.section("http", "services"),
+        enc.section("tcp", "services"),
+    ];
     enc.run();
     let mut objects = enc.objects;
     objects.extend(enc.traefik_services.into_values());
@@ -114,6 +120,10 @@ struct Encoder<'c> {
     objects: Vec<Value>,
     losses: Vec<Loss>,
     traefik_services: BTreeMap<String, Value>,
+    /// `http.services` and `tcp.services`, looked up once per router.
+    services: [Map<String, Value>; 2],
+    /// Services some router refers to (converted or not), by protocol index.
+    used: [std::collections::BTreeSet<String>; 2],
 }
 
 /// A Kubernetes Service named by a server's cluster DNS name: (name, namespace, port, scheme).
@@ -210,18 +220,20 @@ impl Encoder<'_> {
             };
             if b == "services" {
                 // Services are converted through the routers that use them.
-                for name in items.as_object().into_iter().flat_map(|m| m.keys()) {
-                    let used =
-                        self.section(a, "routers").values().any(|r| {
-                            r.get("service").and_then(Value::as_str) == Some(name.as_str())
-                        }) || self.traefik_services.contains_key(&k8s_name(name));
-                    if !used {
-                        self.lose(
-                            &seg(&[a, b, name]),
-                            "crd-unused-service",
-                            "no router uses this service; CRDs only hold services through the routes that use them",
-                        );
-                    }
+                let used = &self.used[usize::from(a == "tcp")];
+                let unused: Vec<String> = items
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.keys())
+                    .filter(|name| !used.contains(*name))
+                    .cloned()
+                    .collect();
+                for name in unused {
+                    self.lose(
+                        &seg(&[a, b, &name]),
+                        "crd-unused-service",
+                        "no router uses this service; CRDs only hold services through the routes that use them",
+                    );
                 }
                 continue;
             }
@@ -339,8 +351,8 @@ impl Encoder<'_> {
         if name.contains('@') {
             return Ok(json!({"name": name, "kind": "TraefikService"}));
         }
-        let section = if tcp { "tcp" } else { "http" };
-        let Some(svc) = self.section(section, "services").get(name).cloned() else {
+        self.used[usize::from(tcp)].insert(name.to_string());
+        let Some(svc) = self.services[usize::from(tcp)].get(name).cloned() else {
             return Err(format!(
                 "service {name:?} is not defined in this configuration"
             ));
@@ -542,13 +554,19 @@ fn ref_name(name: &str) -> String {
     }
 }
 
-/// Read every object back with the CRD decoder; drop (and report) what it refuses.
-fn read_back(objects: Vec<Value>, losses: &mut Vec<Loss>) -> Result<Vec<Value>, EncodeError> {
+/// Read the objects back with the CRD decoder (one pass over all of them); drop,
+/// and report, every object it refuses. Dropping one can only remove references,
+/// so a few passes settle.
+fn read_back(mut objects: Vec<Value>, losses: &mut Vec<Loss>) -> Result<Vec<Value>, EncodeError> {
     let opts = CrdProviderOptions::default();
-    let mut kept = Vec::new();
-    for obj in objects {
-        let text =
-            serde_saphyr::to_string(&obj).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+    for _ in 0..4 {
+        let mut text = String::new();
+        for obj in &objects {
+            text.push_str("---\n");
+            text.push_str(
+                &serde_saphyr::to_string(obj).map_err(|e| EncodeError::Serialize(e.to_string()))?,
+            );
+        }
         let decoded = decode_manifests(
             &[SourceFile {
                 path: "converted.yaml".into(),
@@ -556,28 +574,43 @@ fn read_back(objects: Vec<Value>, losses: &mut Vec<Loss>) -> Result<Vec<Value>, 
             }],
             &opts,
         );
-        let errors: Vec<String> = decoded
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error && !f.code.starts_with("k8s-"))
-            .map(|f| f.message.clone())
-            .collect();
-        if errors.is_empty() {
-            kept.push(obj);
-        } else {
+        let mut refused: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for f in &decoded.findings {
+            if f.severity != Severity::Error || f.code.starts_with("k8s-") {
+                continue;
+            }
+            if let Some((Some(kind), Some(name))) =
+                f.source.as_ref().map(|s| (s.kind.clone(), s.name.clone()))
+            {
+                refused
+                    .entry((kind, name))
+                    .or_default()
+                    .push(f.message.clone());
+            }
+        }
+        if refused.is_empty() {
+            break;
+        }
+        objects.retain(|obj| {
             let kind = obj["kind"].as_str().unwrap_or("").to_string();
             let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-            losses.push(Loss::new(
-                &[format!("{kind}/{name}")],
-                "crd-refused",
-                format!(
-                    "Traefik's CRD provider would refuse the converted object: {}",
-                    errors.join("; ")
-                ),
-            ));
-        }
+            match refused.remove(&(kind.clone(), name.clone())) {
+                Some(errors) => {
+                    losses.push(Loss::new(
+                        &[format!("{kind}/{name}")],
+                        "crd-refused",
+                        format!(
+                            "Traefik's CRD provider would refuse the converted object: {}",
+                            errors.join("; ")
+                        ),
+                    ));
+                    false
+                }
+                None => true,
+            }
+        });
     }
-    Ok(kept)
+    Ok(objects)
 }
 
 #[cfg(test)]
