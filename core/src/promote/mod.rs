@@ -138,6 +138,19 @@ pub struct Conflict {
     pub kind: ConflictKind,
 }
 
+/// What happens to one object (`http/routers/<name>`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChange {
+    /// `section/kind/name` (names lower-cased: Traefik merges them ignoring case).
+    pub object: String,
+    /// `created` (no key in live), `removed` (no key left in staging) or `changed`.
+    pub action: &'static str,
+    /// Keys set.
+    pub sets: usize,
+    /// Keys deleted.
+    pub deletes: usize,
+}
+
 /// What the planner needs.
 #[derive(Debug, Clone, Default)]
 pub struct PlanInput {
@@ -170,6 +183,8 @@ pub struct PromotionPlan {
     pub created: BTreeSet<String>,
     /// Objects whose keys had to be spread over several batches (larger than the limit).
     pub split_objects: Vec<String>,
+    /// One line per object the diff touches: `created`, `changed` or `removed`.
+    pub changes: Vec<ObjectChange>,
     /// Transactions, in order; empty when nothing changes or conflicts block.
     pub batches: Vec<Vec<KvOp>>,
     /// Keys the gate owns once every batch is applied.
@@ -199,6 +214,13 @@ impl PromotionPlan {
             self.deletes.len(),
             self.batches.len()
         );
+        for c in &self.changes {
+            let _ = writeln!(
+                s,
+                "{} {} ({} set, {} deleted)",
+                c.action, c.object, c.sets, c.deletes
+            );
+        }
         for c in &self.conflicts {
             let what = match &c.kind {
                 ConflictKind::EditedLive { .. } => "edited in live since the gate wrote it",
@@ -259,6 +281,7 @@ pub fn plan(input: &PlanInput) -> PromotionPlan {
         }
     }
     plan.owned_after = input.staging.keys().cloned().collect();
+    plan.changes = changes(input, &plan);
     if plan.is_noop() || (!plan.conflicts.is_empty() && !input.overwrite_conflicts) {
         return plan;
     }
@@ -356,6 +379,33 @@ pub fn plan(input: &PlanInput) -> PromotionPlan {
     }
     plan.batches = batches;
     plan
+}
+
+fn changes(input: &PlanInput, plan: &PromotionPlan) -> Vec<ObjectChange> {
+    let mut counts: BTreeMap<ObjectId, (usize, usize)> = BTreeMap::new();
+    for k in plan.sets.keys() {
+        counts.entry(ObjectId::of(k)).or_default().0 += 1;
+    }
+    for k in &plan.deletes {
+        counts.entry(ObjectId::of(k)).or_default().1 += 1;
+    }
+    let live_ids: BTreeSet<ObjectId> = input.live.keys().map(|k| ObjectId::of(k)).collect();
+    let staged_ids: BTreeSet<ObjectId> = input.staging.keys().map(|k| ObjectId::of(k)).collect();
+    counts
+        .into_iter()
+        .map(|(id, (sets, deletes))| ObjectChange {
+            object: id.display(),
+            action: if !live_ids.contains(&id) {
+                "created"
+            } else if !staged_ids.contains(&id) {
+                "removed"
+            } else {
+                "changed"
+            },
+            sets,
+            deletes,
+        })
+        .collect()
 }
 
 fn conflict(input: &PlanInput, key: &str) -> Option<Conflict> {
