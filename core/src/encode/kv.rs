@@ -14,7 +14,7 @@
 //! or surrounding spaces (trimmed), names differing only by case (merged), names
 //! containing `/` or made of digits only, plugin options that are not strings.
 
-use super::{EncodeError, Loss, to_json};
+use super::{EncodeError, Loss, is_allow_empty, to_json};
 use crate::decode::consul_kv::KvPair;
 use crate::model::Configuration;
 use base64::Engine;
@@ -28,43 +28,6 @@ pub struct KvEncoded {
     pub pairs: Vec<KvPair>,
     /// What the pairs do not carry (or Traefik would read back differently).
     pub losses: Vec<Loss>,
-}
-
-/// `allowEmpty` sections of Traefik's dynamic configuration (`*` = any name):
-/// given empty they switch the feature on with defaults, so they get an empty key.
-const ALLOW_EMPTY: &[&str] = &[
-    "http/routers/*/tls",
-    "http/models/*/tls",
-    "http/middlewares/*/compress",
-    "http/middlewares/*/contentType",
-    "http/middlewares/*/ipWhiteList/ipStrategy",
-    "http/middlewares/*/ipAllowList/ipStrategy",
-    "http/serversTransports/*/spiffe",
-    "http/services/*/loadBalancer/sticky",
-    "http/services/*/loadBalancer/sticky/cookie",
-    "http/services/*/weighted/sticky/cookie",
-    "http/services/*/weighted/healthCheck",
-    "http/services/*/highestRandomWeight/healthCheck",
-    "http/services/*/mirroring/healthCheck",
-    "http/services/*/failover/healthCheck",
-    "tcp/routers/*/tls",
-    "tcp/services/*/weighted/healthCheck",
-    "tcp/services/*/loadBalancer/proxyProtocol",
-    "tcp/services/*/loadBalancer/healthCheck",
-    "tcp/serversTransports/*/proxyProtocol",
-    "tcp/serversTransports/*/tls",
-    "tcp/serversTransports/*/tls/spiffe",
-];
-
-fn is_allow_empty(path: &[String]) -> bool {
-    ALLOW_EMPTY.iter().any(|pattern| {
-        let segments: Vec<&str> = pattern.split('/').collect();
-        segments.len() == path.len()
-            && segments
-                .iter()
-                .zip(path)
-                .all(|(s, p)| *s == "*" || s.eq_ignore_ascii_case(p))
-    })
 }
 
 /// Encode `config` as pairs under `root_key` (`traefik` by default in Traefik).

@@ -93,6 +93,43 @@ pub fn losses_to_findings(losses: &[Loss], origins: &Origins, provider: &str) ->
         .collect()
 }
 
+/// `allowEmpty` sections of Traefik's dynamic configuration (`*` = any name):
+/// given empty they switch the feature on with defaults, so they get an empty key.
+const ALLOW_EMPTY: &[&str] = &[
+    "http/routers/*/tls",
+    "http/models/*/tls",
+    "http/middlewares/*/compress",
+    "http/middlewares/*/contentType",
+    "http/middlewares/*/ipWhiteList/ipStrategy",
+    "http/middlewares/*/ipAllowList/ipStrategy",
+    "http/serversTransports/*/spiffe",
+    "http/services/*/loadBalancer/sticky",
+    "http/services/*/loadBalancer/sticky/cookie",
+    "http/services/*/weighted/sticky/cookie",
+    "http/services/*/weighted/healthCheck",
+    "http/services/*/highestRandomWeight/healthCheck",
+    "http/services/*/mirroring/healthCheck",
+    "http/services/*/failover/healthCheck",
+    "tcp/routers/*/tls",
+    "tcp/services/*/weighted/healthCheck",
+    "tcp/services/*/loadBalancer/proxyProtocol",
+    "tcp/services/*/loadBalancer/healthCheck",
+    "tcp/serversTransports/*/proxyProtocol",
+    "tcp/serversTransports/*/tls",
+    "tcp/serversTransports/*/tls/spiffe",
+];
+
+pub(crate) fn is_allow_empty(path: &[String]) -> bool {
+    ALLOW_EMPTY.iter().any(|pattern| {
+        let segments: Vec<&str> = pattern.split('/').collect();
+        segments.len() == path.len()
+            && segments
+                .iter()
+                .zip(path)
+                .all(|(s, p)| *s == "*" || s.eq_ignore_ascii_case(p))
+    })
+}
+
 /// The configuration as a JSON value with Traefik's JSON names, only set fields.
 pub(crate) fn to_json(
     config: &crate::model::Configuration,

@@ -70,6 +70,41 @@ impl KvOp {
             KvOp::Set { key, .. } | KvOp::Delete { key, .. } => key,
         }
     }
+
+    /// The same op on the full key under `prefix` (`traefik` → `traefik/http/...`).
+    pub fn under(&self, prefix: &str) -> KvOp {
+        let full = |key: &str| format!("{}/{key}", prefix.trim_end_matches('/'));
+        match self {
+            KvOp::Set { key, value, cas } => KvOp::Set {
+                key: full(key),
+                value: value.clone(),
+                cas: *cas,
+            },
+            KvOp::Delete { key, cas } => KvOp::Delete {
+                key: full(key),
+                cas: *cas,
+            },
+        }
+    }
+}
+
+/// Keys under `prefix` made relative to it (`traefik-staging/http/x` → `http/x`);
+/// keys outside the prefix, and the prefix's own folder key, are left out.
+///
+/// The prefix is matched as a whole path segment: `traefik` does not take
+/// `traefik-staging/...` (Consul's own listing would, by plain string prefix).
+pub fn relative<V>(
+    prefix: &str,
+    pairs: impl IntoIterator<Item = (String, V)>,
+) -> BTreeMap<String, V> {
+    let folder = format!("{}/", prefix.trim_end_matches('/'));
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix(&folder)?;
+            (!rest.is_empty()).then(|| (rest.to_string(), v))
+        })
+        .collect()
 }
 
 /// Why a live key is a conflict.
@@ -101,6 +136,19 @@ pub struct Conflict {
     pub key: String,
     /// What happened.
     pub kind: ConflictKind,
+}
+
+/// What happens to one object (`http/routers/<name>`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChange {
+    /// `section/kind/name` (names lower-cased: Traefik merges them ignoring case).
+    pub object: String,
+    /// `created` (no key in live), `removed` (no key left in staging) or `changed`.
+    pub action: &'static str,
+    /// Keys set.
+    pub sets: usize,
+    /// Keys deleted.
+    pub deletes: usize,
 }
 
 /// What the planner needs.
@@ -135,6 +183,8 @@ pub struct PromotionPlan {
     pub created: BTreeSet<String>,
     /// Objects whose keys had to be spread over several batches (larger than the limit).
     pub split_objects: Vec<String>,
+    /// One line per object the diff touches: `created`, `changed` or `removed`.
+    pub changes: Vec<ObjectChange>,
     /// Transactions, in order; empty when nothing changes or conflicts block.
     pub batches: Vec<Vec<KvOp>>,
     /// Keys the gate owns once every batch is applied.
@@ -164,6 +214,13 @@ impl PromotionPlan {
             self.deletes.len(),
             self.batches.len()
         );
+        for c in &self.changes {
+            let _ = writeln!(
+                s,
+                "{} {} ({} set, {} deleted)",
+                c.action, c.object, c.sets, c.deletes
+            );
+        }
         for c in &self.conflicts {
             let what = match &c.kind {
                 ConflictKind::EditedLive { .. } => "edited in live since the gate wrote it",
@@ -224,6 +281,7 @@ pub fn plan(input: &PlanInput) -> PromotionPlan {
         }
     }
     plan.owned_after = input.staging.keys().cloned().collect();
+    plan.changes = changes(input, &plan);
     if plan.is_noop() || (!plan.conflicts.is_empty() && !input.overwrite_conflicts) {
         return plan;
     }
@@ -321,6 +379,33 @@ pub fn plan(input: &PlanInput) -> PromotionPlan {
     }
     plan.batches = batches;
     plan
+}
+
+fn changes(input: &PlanInput, plan: &PromotionPlan) -> Vec<ObjectChange> {
+    let mut counts: BTreeMap<ObjectId, (usize, usize)> = BTreeMap::new();
+    for k in plan.sets.keys() {
+        counts.entry(ObjectId::of(k)).or_default().0 += 1;
+    }
+    for k in &plan.deletes {
+        counts.entry(ObjectId::of(k)).or_default().1 += 1;
+    }
+    let live_ids: BTreeSet<ObjectId> = input.live.keys().map(|k| ObjectId::of(k)).collect();
+    let staged_ids: BTreeSet<ObjectId> = input.staging.keys().map(|k| ObjectId::of(k)).collect();
+    counts
+        .into_iter()
+        .map(|(id, (sets, deletes))| ObjectChange {
+            object: id.display(),
+            action: if !live_ids.contains(&id) {
+                "created"
+            } else if !staged_ids.contains(&id) {
+                "removed"
+            } else {
+                "changed"
+            },
+            sets,
+            deletes,
+        })
+        .collect()
 }
 
 fn conflict(input: &PlanInput, key: &str) -> Option<Conflict> {

@@ -2,8 +2,9 @@ use super::*;
 use crate::decode::consul_kv::{KvPair, decode_provider};
 use crate::encode::kv;
 use crate::model::{
-    Chain, Configuration, HttpConfiguration, Middleware, Router, Server, ServersLoadBalancer,
-    Service, StripPrefix, WeightedRoundRobin, WrrService,
+    Chain, Configuration, HttpConfiguration, Middleware, Router, RouterTlsConfig, Server,
+    ServersLoadBalancer, ServersTransport, Service, StripPrefix, TlsConfiguration, TlsOptions,
+    WeightedRoundRobin, WrrService,
 };
 use proptest::prelude::*;
 
@@ -172,8 +173,45 @@ fn random_config(seed: u64) -> Configuration {
     } else {
         leaves
     };
+    let transports: Vec<String> = (0..2)
+        .filter(|_| g.below(2) == 0)
+        .map(|i| format!("st{i}"))
+        .collect();
+    for name in &transports {
+        http.servers_transports.insert(
+            name.clone(),
+            ServersTransport {
+                max_idle_conns_per_host: 1 + g.below(4) as i64,
+                ..Default::default()
+            },
+        );
+    }
+    let mut tls = TlsConfiguration::default();
+    let options: Vec<String> = (0..2)
+        .filter(|_| g.below(2) == 0)
+        .map(|i| format!("t{i}"))
+        .collect();
+    for name in &options {
+        let version = if g.below(2) == 0 {
+            "VersionTLS12"
+        } else {
+            "VersionTLS13"
+        };
+        tls.options.insert(
+            name.clone(),
+            TlsOptions {
+                min_version: version.into(),
+                ..Default::default()
+            },
+        );
+    }
     for name in &leaves {
         let port = 10000 + g.below(5);
+        let servers_transport = if transports.is_empty() || g.below(2) == 0 {
+            String::new()
+        } else {
+            g.pick(&transports).clone()
+        };
         http.services.insert(
             name.clone(),
             Service {
@@ -182,6 +220,7 @@ fn random_config(seed: u64) -> Configuration {
                         url: format!("http://127.0.0.1:{port}"),
                         ..Default::default()
                     }],
+                    servers_transport,
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -197,7 +236,6 @@ fn random_config(seed: u64) -> Configuration {
             .map(|_| WrrService {
                 name: g.pick(&leaves).clone(),
                 weight: Some(1 + g.below(3) as i64),
-                ..Default::default()
             })
             .collect();
         let name = format!("w{i}");
@@ -270,12 +308,17 @@ fn random_config(seed: u64) -> Configuration {
                 rule: format!("Host(`r{i}-{}.lan`)", g.below(2)),
                 service: g.pick(&all_services).clone(),
                 middlewares,
+                tls: (!options.is_empty() && g.below(2) == 0).then(|| RouterTlsConfig {
+                    options: g.pick(&options).clone(),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         );
     }
     Configuration {
         http: Some(http),
+        tls: (!tls.options.is_empty()).then_some(tls),
         ..Default::default()
     }
 }
@@ -301,7 +344,10 @@ fn reference_errors(live: &BTreeMap<String, LiveEntry>) -> Vec<String> {
             for (name, object) in objects {
                 for e in object["errors"].as_array().into_iter().flatten() {
                     let text = e.as_str().unwrap_or_default();
-                    if text.contains("does not exist") {
+                    if text.contains("does not exist")
+                        || text.contains("unknown TLS options")
+                        || text.contains("servers transport not found")
+                    {
                         errors.push(format!("{name}: {text}"));
                     }
                 }
@@ -385,4 +431,25 @@ proptest! {
         let final_state: BTreeMap<String, Vec<u8>> = live.into_iter().map(|(k, e)| (k, e.value)).collect();
         prop_assert_eq!(final_state, staging);
     }
+}
+
+#[test]
+fn prefixes_are_whole_segments() {
+    let pairs = vec![
+        ("traefik/http/routers/r/rule".to_string(), 1),
+        ("traefik-staging/http/routers/r/rule".to_string(), 2),
+        ("traefik/".to_string(), 3),
+    ];
+    let live = relative("traefik/", pairs.clone());
+    assert_eq!(
+        live.into_iter().collect::<Vec<_>>(),
+        [("http/routers/r/rule".to_string(), 1)]
+    );
+    let staging = relative("traefik-staging", pairs);
+    assert_eq!(staging.len(), 1);
+    let op = KvOp::Delete {
+        key: "http/routers/r/rule".into(),
+        cas: Some(4),
+    };
+    assert_eq!(op.under("traefik/").key(), "traefik/http/routers/r/rule");
 }

@@ -154,3 +154,68 @@ fn export_is_what_consul_kv_export_writes() {
     let back = crate::decode::consul_kv::parse_export(text.as_bytes()).expect("parses");
     assert_eq!(back, pairs);
 }
+
+mod properties {
+    use super::*;
+    use crate::model::{HttpConfiguration, Middleware, Router, StripPrefix};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        // Printable text with the characters that matter to KV: commas, spaces,
+        // slashes, backticks, braces, quotes, non-ASCII.
+        proptest::string::string_regex("[ -~é✓]{0,24}").expect("regex")
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[aAbB0-9_./@-]{1,3}").expect("regex")
+    }
+
+    prop_compose! {
+        fn router()(rule in text(), eps in prop::collection::vec(text(), 0..13),
+                    mws in prop::collection::vec(name(), 0..4), priority in -5i64..5,
+                    tls in any::<bool>(), service in name()) -> Router {
+            Router {
+                rule,
+                entry_points: eps,
+                middlewares: mws,
+                priority,
+                tls: tls.then(Default::default),
+                service,
+                ..Default::default()
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Either the KV form reads back as the same configuration, or what differs was reported.
+        #[test]
+        fn kv_is_lossless_or_says_what_it_lost(
+            routers in prop::collection::vec((name(), router()), 0..5),
+            prefixes in prop::collection::vec((name(), prop::collection::vec(text(), 0..3)), 0..3),
+        ) {
+            let mut http = HttpConfiguration::default();
+            for (n, r) in routers {
+                http.routers.insert(n, r);
+            }
+            for (n, p) in prefixes {
+                http.middlewares.insert(n, Middleware {
+                    strip_prefix: Some(Box::new(StripPrefix { prefixes: p, ..Default::default() })),
+                    ..Default::default()
+                });
+            }
+            let cfg = Configuration { http: Some(http), ..Default::default() };
+            let encoded = encode(&cfg, "traefik").expect("encodes");
+            let back = decode_provider(&encoded.pairs, "traefik");
+            prop_assert!(!back.is_rejected() || !encoded.losses.is_empty(), "rejected without a reported loss: {:?}", back.status);
+            if encoded.losses.is_empty() {
+                prop_assert_eq!(&back.config, &cfg);
+            } else if !back.is_rejected() {
+                let want = comparable(&to_json(&cfg).expect("json"), &encoded.losses);
+                let got = comparable(&to_json(&back.config).expect("json"), &encoded.losses);
+                prop_assert_eq!(got, want, "losses: {:?}", encoded.losses);
+            }
+        }
+    }
+}

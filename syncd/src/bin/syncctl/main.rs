@@ -1,6 +1,7 @@
 //! `syncctl`: validate Traefik v3 dynamic configuration offline, the way Traefik
 //! itself would read it, and tell what Traefik never tells.
 
+mod convert_cmd;
 mod inputs;
 mod route_cmd;
 mod text_report;
@@ -42,6 +43,18 @@ enum Command {
     ///
     /// Example: syncctl routes --static traefik.yml --files dynamic/ --format json
     Routes(route_cmd::RoutesArgs),
+    /// Convert configuration between providers: file-provider YAML/TOML, Consul KV
+    /// (`consul kv export` JSON) and Traefik CRD manifests.
+    ///
+    /// Reads the input the way Traefik does, writes the other format, and lists on
+    /// standard error everything the target cannot express (empty sections in KV,
+    /// commas Traefik's KV decoder would split, URL servers in CRDs, secrets...).
+    ///
+    /// Exit code: 0 lossless, 1 some things not converted (output still written),
+    /// 2 usage, input or I/O error.
+    ///
+    /// Example: syncctl convert --from file --to consul-export dynamic/ -o kv.json
+    Convert(convert_cmd::ConvertArgs),
 }
 
 /// Where the configuration comes from (shared by every command that reads it).
@@ -134,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate(args),
         Command::Route(route_cmd::RouteCommand::Test(args)) => route_cmd::route_test(args),
         Command::Routes(args) => route_cmd::routes(args),
+        Command::Convert(args) => convert_cmd::convert(args),
     }
 }
 
