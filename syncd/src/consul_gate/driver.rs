@@ -8,15 +8,15 @@
 use super::machine::{Action, Input, Machine, Mode};
 use super::ownership::Ownership;
 use super::verdict::{PromotedSummary, StatusDoc, StatusItem, evaluate, rfc3339};
-use crate::consul::{ConsulClient, ConsulError, KvEntry, TxnOp};
+use crate::consul::{ConsulClient, ConsulError, KvEntry, KvList, TxnOp};
 use crate::view::Snapshot;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sync_core::decode::consul_kv::{KvPair, decode_provider};
 use sync_core::promote::{KvOp, LiveEntry, PlanInput, plan};
-use sync_core::provider::ProviderConfig;
-use tokio::sync::watch;
+use crate::daemon::view_loop::Update;
+use tokio::sync::{mpsc, watch};
 
 /// What the gate is told.
 #[derive(Debug, Clone)]
@@ -48,14 +48,6 @@ pub struct GateReport {
     pub promotions: u64,
     /// Revisions rejected since start.
     pub rejections: u64,
-}
-
-/// The view's side of the live watch: the decoded provider and the source health.
-pub trait LiveSink: Send + 'static {
-    /// Live changed: here is Traefik's reading of it and the number of keys.
-    fn live(&mut self, provider: ProviderConfig, keys: usize);
-    /// The live or staging watch's health changed.
-    fn health(&mut self, source: &str, healthy: bool, detail: String);
 }
 
 /// Strip a prefix, keeping relative keys (`http/routers/a/rule`).
@@ -379,30 +371,21 @@ fn error_doc(index: u64, e: &ConsulError) -> StatusDoc {
     }
 }
 
-/// One watched prefix's latest content, sent by a watch task.
-#[derive(Debug, Clone)]
-pub struct PrefixState {
-    /// `X-Consul-Index` of the read.
-    pub index: u64,
-    /// Every key under the prefix.
-    pub entries: Vec<KvEntry>,
-}
-
 /// Run the gate until `shutdown` turns true.
 ///
 /// `staging` and `live` carry the watched prefixes' content (see
-/// [`crate::consul`]'s watcher); the live content is also decoded for the
-/// view through `sink`.
+/// [`crate::consul::PrefixWatch`]); the live content is also decoded and
+/// sent to the view loop as its Consul source.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     client: ConsulClient,
     cfg: GateConfig,
-    mut staging: watch::Receiver<Option<PrefixState>>,
-    mut live: watch::Receiver<Option<PrefixState>>,
+    mut staging: watch::Receiver<Option<Arc<KvList>>>,
+    mut live: watch::Receiver<Option<Arc<KvList>>>,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     mut leader: watch::Receiver<bool>,
     report: watch::Sender<GateReport>,
-    mut sink: impl LiveSink,
+    updates: mpsc::Sender<Update>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut machine = Machine::new(cfg.mode, cfg.quiet_min, cfg.quiet_max);
@@ -428,15 +411,16 @@ pub async fn run(
             r = staging.changed() => {
                 if r.is_err() { return; }
                 let s = staging.borrow_and_update().clone();
-                gate.staging = s.map(|s| (s.index, s.entries));
+                gate.staging = s.map(|s| (s.index, s.pairs.clone()));
                 Input::SourceChanged
             }
             r = live.changed() => {
                 if r.is_err() { return; }
                 let l = live.borrow_and_update().clone();
                 if let Some(l) = l {
-                    let provider = decode_provider(&pairs(&l.entries), &live_root);
-                    sink.live(provider, l.entries.len());
+                    let provider = decode_provider(&pairs(&l.pairs), &live_root);
+                    let update = Update::Consul { provider: Box::new(provider), keys: l.pairs.len() };
+                    if updates.send(update).await.is_err() { return; }
                 }
                 if gate.cfg.mode == Mode::Audit { Input::SourceChanged } else { Input::LiveChanged }
             }

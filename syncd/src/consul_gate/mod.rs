@@ -5,7 +5,10 @@
 //! [`verdict`] (whether a revision may be promoted, and the status document
 //! written back to Consul).
 
+pub mod args;
+pub mod driver;
 pub mod machine;
+pub mod service;
 pub mod ownership;
 pub mod quiescence;
 pub mod verdict;

@@ -151,7 +151,9 @@ pub fn run(cmd: ConsulCommand) -> Result<ExitCode> {
 }
 
 fn client(args: &ConsulArgs) -> Result<ConsulClient> {
-    ConsulClient::from_args(args).context("configuring the Consul client")
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cfg = args.to_config().context("configuring the Consul client")?;
+    ConsulClient::new(&cfg).context("configuring the Consul client")
 }
 
 async fn export(a: ExportArgs) -> Result<ExitCode> {
@@ -295,17 +297,14 @@ pub fn diff_lines(new: &BTreeMap<String, Vec<u8>>, old: &BTreeMap<String, Vec<u8
 
 async fn promote(a: PromoteArgs) -> Result<ExitCode> {
     let mut inputs = ViewInputs::default();
-    if !a.sources.files.is_empty() || !a.sources.crds.is_empty() || a.sources.static_file.is_some() {
-        let loaded = inputs::load_optional(&a.sources)?;
-        inputs.static_cfg = loaded.static_cfg;
-        for p in loaded.providers {
-            match p.name.as_str() {
-                "file" => inputs.files = Some(p),
-                "kubernetescrd" => inputs.crd_decoded = Some(p),
-                _ => {}
-            }
-        }
+    if !a.sources.crds.is_empty() || a.sources.consul_export.is_some() {
+        bail!(
+            "consul promote reads live from Consul and checks references against --files and --static only; drop --crds/--consul-export (syncd's gate sees the cluster's CRDs)"
+        );
     }
+    let loaded = inputs::load_optional(&a.sources)?;
+    inputs.static_cfg = loaded.static_cfg;
+    inputs.files = loaded.providers.into_iter().find(|p| p.name == "file");
     let c = client(&a.consul)?;
     let live = c.list(&a.prefixes.live_prefix, None).await.context("reading live")?;
     let live_pairs: Vec<KvPair> = live.pairs.iter().map(|e| KvPair { key: e.key.clone(), value: e.value.clone() }).collect();

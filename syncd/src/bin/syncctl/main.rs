@@ -1,6 +1,7 @@
 //! `syncctl`: validate Traefik v3 dynamic configuration offline, the way Traefik
 //! itself would read it, and tell what Traefik never tells.
 
+mod consul_cmd;
 mod convert_cmd;
 mod inputs;
 mod route_cmd;
@@ -55,6 +56,10 @@ enum Command {
     ///
     /// Example: syncctl convert --from file --to consul-export dynamic/ -o kv.json
     Convert(convert_cmd::ConvertArgs),
+    /// Export, import, diff and promote Traefik's Consul KV configuration
+    /// (staging → live, validated like syncd's gate does).
+    #[command(subcommand)]
+    Consul(consul_cmd::ConsulCommand),
 }
 
 /// Where the configuration comes from (shared by every command that reads it).
@@ -148,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Route(route_cmd::RouteCommand::Test(args)) => route_cmd::route_test(args),
         Command::Routes(args) => route_cmd::routes(args),
         Command::Convert(args) => convert_cmd::convert(args),
+        Command::Consul(cmd) => consul_cmd::run(cmd),
     }
 }
 

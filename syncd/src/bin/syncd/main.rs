@@ -12,6 +12,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use syncd::daemon::leader::LeaseConfig;
 use syncd::daemon::metrics::Metrics;
+use syncd::consul::{ConsulArgs, ConsulClient};
+use syncd::consul_gate::args::GateArgs;
+use syncd::consul_gate::driver::GateConfig;
+use syncd::consul_gate::service::{self as gate_service, GateMetrics, STAGING_SOURCE};
+use syncd::consul_gate::machine::Mode;
+use syncd::daemon::view_loop::source;
 use syncd::daemon::{DaemonConfig, http, start};
 
 #[derive(Parser, Debug)]
@@ -100,10 +106,12 @@ struct RunArgs {
     /// This replica's identity in the Lease (default: $POD_NAME, else the host name).
     #[arg(long, env = "POD_NAME")]
     identity: Option<String>,
-    // CONSUL SOURCE: the integrator adds the `--consul-*` flags here (address, token
-    // file, live and staging prefixes) and, in `run`, spawns the Consul source feeding
-    // `running.updates` with `Update::Consul` / `Update::Health { source: "consul", .. }`
-    // and lists `source::CONSUL` in `DaemonConfig::extra_sources`.
+    /// Consul KV: the live prefix as a source, the staging → live gate.
+    #[command(flatten, next_help_heading = "Consul KV source and gate")]
+    gate: GateArgs,
+    /// Connection to Consul.
+    #[command(flatten, next_help_heading = "Consul connection")]
+    consul: ConsulArgs,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -175,9 +183,16 @@ async fn run(a: RunArgs) -> Result<()> {
         None => None,
     };
     let use_kube = a.kube && !a.no_kube;
-    if !use_kube && a.files.is_none() {
-        bail!("nothing to watch: give --files DIR, or leave the Kubernetes source on");
+    if !use_kube && a.files.is_none() && !a.gate.enabled {
+        bail!("nothing to watch: give --files DIR or --consul, or leave the Kubernetes source on");
     }
+    let consul = if a.gate.enabled {
+        let cfg = a.consul.to_config().context("Consul settings")?;
+        Some(ConsulClient::new(&cfg).context("Consul client")?)
+    } else {
+        None
+    };
+    let root_key = static_cfg.as_ref().and_then(|s| s.consul_root_key.clone());
     let client = if use_kube {
         Some(kube::Client::try_default().await.context(
             "connecting to Kubernetes (kubeconfig or in-cluster); use --no-kube to run without it",
@@ -197,7 +212,16 @@ async fn run(a: RunArgs) -> Result<()> {
         identity: identity.clone(),
         duration: a.lease_duration,
     });
-    let metrics = Arc::new(Metrics::new());
+    let mut metrics = Metrics::new();
+    let gate_metrics = GateMetrics::register(metrics.registry_mut());
+    let metrics = Arc::new(metrics);
+    let mut extra_sources = Vec::new();
+    if consul.is_some() {
+        extra_sources.push(source::CONSUL);
+        if a.gate.consul_mode == Mode::Promote {
+            extra_sources.push(STAGING_SOURCE);
+        }
+    }
     let running = start(
         DaemonConfig {
             static_cfg,
@@ -205,7 +229,7 @@ async fn run(a: RunArgs) -> Result<()> {
             rescan: a.rescan,
             debounce: a.debounce,
             lease,
-            extra_sources: Vec::new(),
+            extra_sources,
         },
         client,
         metrics,
@@ -214,7 +238,32 @@ async fn run(a: RunArgs) -> Result<()> {
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
     tracing::info!(listen = %a.listen, identity = %identity, "syncd serving");
-    let app = http::router(running.app.clone());
+    let mut app = http::router(running.app.clone());
+    let mut _gate = None;
+    if let Some(client) = consul {
+        let cfg = GateConfig {
+            staging_prefix: a.gate.consul_staging_prefix.clone(),
+            live_prefix: a.gate.live_prefix(root_key.as_deref()),
+            status_key: a.gate.consul_status_key.clone(),
+            state_key: a.gate.consul_state_key.clone(),
+            mode: a.gate.consul_mode,
+            quiet_min: a.gate.consul_quiescence,
+            quiet_max: a.gate.consul_quiescence_max,
+            overwrite_conflicts: a.gate.consul_overwrite_conflicts,
+        };
+        tracing::info!(live = %cfg.live_prefix, staging = %cfg.staging_prefix, mode = ?cfg.mode, "Consul gate starting");
+        let handles = gate_service::spawn(
+            client,
+            cfg,
+            running.updates.clone(),
+            running.snapshots.clone(),
+            running.is_leader.clone(),
+            running.shutdown.subscribe(),
+            gate_metrics,
+        );
+        app = app.merge(gate_service::router(handles.report.clone()));
+        _gate = Some(handles);
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
