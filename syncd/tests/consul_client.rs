@@ -438,6 +438,27 @@ async fn watch_follows_changes_outages_and_index_resets() -> Result<()> {
         double.request_count() > requests,
         "the watch should have re-queried"
     );
+    // An idempotent write (same value) moves the key's ModifyIndex: no wake-up, but the
+    // stored list has the new index (what a check-and-set needs).
+    let before = double.modify_index("traefik/a").context("traefik/a")?;
+    double.put("traefik/a", "2");
+    let after = double.modify_index("traefik/a").context("traefik/a")?;
+    assert!(after > before);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while watch.current().and_then(|l| {
+        l.pairs
+            .iter()
+            .find(|e| e.key == "traefik/a")
+            .map(|e| e.modify_index)
+    }) != Some(after)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stored list never got the new index"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!rx.has_changed()?, "an idempotent write woke the receivers");
     // ... and it does not spin: no more than a few queries while nothing changes.
     let requests = double.request_count();
     tokio::time::sleep(Duration::from_millis(1500)).await;
