@@ -154,6 +154,17 @@ async fn kv_operations() -> Result<()> {
         .collect();
     assert_eq!(left, ["traefik/f", "traefik/new"]);
     assert_eq!(double.pairs().len(), 3);
+
+    // The consistency mode is sent on reads, not on writes.
+    let mut config = ConsulConfig::new(&double.url());
+    config.consistency = syncd::consul::Consistency::Stale;
+    let stale = ConsulClient::new(&config)?;
+    stale.list("traefik/", None).await?;
+    stale.put("traefik/s", b"1", None).await?;
+    let requests = double.requests();
+    let n = requests.len();
+    assert_eq!(requests[n - 2], "GET /v1/kv/traefik/?stale&recurse");
+    assert_eq!(requests[n - 1], "PUT /v1/kv/traefik/s");
     Ok(())
 }
 
@@ -395,6 +406,16 @@ async fn refusals_are_clear() -> Result<()> {
     assert!(err.to_string().contains("max size: 524288 bytes"), "{err}");
     assert!(client.put("traefik-staging/big", &big[1..], None).await?);
 
+    // The token travels in the X-Consul-Token header only, never in a URL.
+    assert!(
+        double
+            .requests()
+            .iter()
+            .all(|r| !r.contains("staging-secret") && !r.contains("token=")),
+        "{:?}",
+        double.requests()
+    );
+
     // Nobody listening: Unreachable, naming the address.
     let port = double.addr().port();
     drop(double);
@@ -418,6 +439,7 @@ async fn watch_follows_changes_outages_and_index_resets() -> Result<()> {
     // A change is seen within the wait (the blocking query wakes), not after it.
     let started = Instant::now();
     double.put("traefik/a", "2");
+    // (The watch's first read does not block; the next ones do, with a wait.)
     wait_for(&mut rx, Duration::from_secs(2), |l| {
         value_of(l, "traefik/a").as_deref() == Some("2")
     })
@@ -426,6 +448,14 @@ async fn watch_follows_changes_outages_and_index_resets() -> Result<()> {
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
+    );
+
+    let requests = double.requests();
+    assert_eq!(requests[0], "GET /v1/kv/traefik/?recurse", "{requests:?}");
+    assert!(
+        requests[1].starts_with("GET /v1/kv/traefik/?recurse&index=1&wait=")
+            && requests[1].ends_with("ms"),
+        "{requests:?}"
     );
 
     // Only content changes are published: a write elsewhere moves the index, not the content.
@@ -438,6 +468,27 @@ async fn watch_follows_changes_outages_and_index_resets() -> Result<()> {
         double.request_count() > requests,
         "the watch should have re-queried"
     );
+    // An idempotent write (same value) moves the key's ModifyIndex: no wake-up, but the
+    // stored list has the new index (what a check-and-set needs).
+    let before = double.modify_index("traefik/a").context("traefik/a")?;
+    double.put("traefik/a", "2");
+    let after = double.modify_index("traefik/a").context("traefik/a")?;
+    assert!(after > before);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while watch.current().and_then(|l| {
+        l.pairs
+            .iter()
+            .find(|e| e.key == "traefik/a")
+            .map(|e| e.modify_index)
+    }) != Some(after)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stored list never got the new index"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!rx.has_changed()?, "an idempotent write woke the receivers");
     // ... and it does not spin: no more than a few queries while nothing changes.
     let requests = double.request_count();
     tokio::time::sleep(Duration::from_millis(1500)).await;

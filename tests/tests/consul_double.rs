@@ -417,7 +417,19 @@ async fn faults_tokens_and_limits() -> Result<()> {
         let url = format!("{base}/pub/a?index={index}&wait=30s");
         async move { get(&url).await }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Pause only once the blocking query is being served.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !double
+        .requests()
+        .iter()
+        .any(|r| r.contains(&format!("index={index}&wait=30s")))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the blocking query never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let started = Instant::now();
     double.pause().await?;
     let (status, _, _) = waiter.await??;

@@ -6,7 +6,8 @@
 //!   at once (index not moving, churn) cannot make the loop spin;
 //! * each query waits `wait` minus a random jitter of up to wait/16, so that many watchers
 //!   restarted together do not stay in step;
-//! * a new snapshot is published only when the content changed, not merely the index;
+//! * receivers are woken only when keys, values or flags changed, not merely the index (an
+//!   idempotent write or a write elsewhere); the stored list still gets the new indexes;
 //! * an outage never ends the watch: it retries with capped exponential backoff and jitter,
 //!   keeps the last good content, and reports health (healthy, since when, last error, last
 //!   success) for the daemon's readiness and metrics. After an outage the query resumes
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::client::{ConsulClient, KvList};
+use super::client::{ConsulClient, KvEntry, KvList};
 
 /// Tuning of a [`PrefixWatch`].
 #[derive(Debug, Clone)]
@@ -103,8 +104,9 @@ impl PrefixWatch {
         self.content.borrow().clone()
     }
 
-    /// A receiver that changes only when the content changes (coalescing: a slow reader
-    /// sees the latest content, never a stale queue).
+    /// A receiver woken only when keys, values or flags change (coalescing: a slow reader
+    /// sees the latest content, never a stale queue). Its value always carries the latest
+    /// `ModifyIndex`es, even when an idempotent write did not wake it.
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<KvList>>> {
         self.content.clone()
     }
@@ -129,6 +131,14 @@ fn random_fraction() -> f64 {
             .map_or(0, |d| d.as_nanos()),
     );
     (hasher.finish() % 1_000_000) as f64 / 1_000_000.0
+}
+
+/// Same keys, values and flags (indexes aside: an idempotent write moves them only).
+fn same_content(a: &[KvEntry], b: &[KvEntry]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.key == y.key && x.value == y.value && x.flags == y.flags)
 }
 
 /// The next index to block on, by Consul's rules.
@@ -207,18 +217,18 @@ async fn run(
                     h.consecutive_failures = 0;
                     h.index = index;
                 });
-                let changed = content
-                    .borrow()
-                    .as_ref()
-                    .is_none_or(|old| old.pairs != list.pairs);
+                let keys = list.pairs.len();
+                // The stored list always carries the latest indexes (for check-and-set),
+                // but receivers are woken only when keys, values or flags changed.
+                let changed = content.send_if_modified(|current| {
+                    let changed = current
+                        .as_ref()
+                        .is_none_or(|old| !same_content(&old.pairs, &list.pairs));
+                    *current = Some(Arc::new(list));
+                    changed
+                });
                 if changed {
-                    tracing::debug!(
-                        prefix,
-                        index,
-                        keys = list.pairs.len(),
-                        "Consul KV content changed"
-                    );
-                    content.send_replace(Some(Arc::new(list)));
+                    tracing::debug!(prefix, index, keys, "Consul KV content changed");
                 }
             }
             Err(error) => {
