@@ -110,6 +110,11 @@ impl CrdObjects {
         self.objects.contains_key(key)
     }
 
+    /// Every object with its identity, as the JSON text the decoder reads.
+    pub fn files(&self) -> impl Iterator<Item = (&ObjectRef, &Arc<SourceFile>)> {
+        self.objects.iter()
+    }
+
     /// Decode as Traefik's `kubernetescrd` provider would.
     pub fn decode(&self, opts: &CrdOptions) -> ProviderConfig {
         let files: Vec<SourceFile> = self.objects.values().map(|f| (**f).clone()).collect();

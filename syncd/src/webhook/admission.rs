@@ -150,11 +150,22 @@ pub fn change_of(req: &Request) -> Result<(Operation, ObjectRef, CrdChange), Str
     Ok((op, key, CrdChange::Apply(obj)))
 }
 
-/// The verdict on one request against the view in `snapshot`.
-///
-/// Full re-validation of the view after the change, compared with the
-/// snapshot's report.
+/// The verdict on one request against the view in `snapshot`, computed on
+/// slices of the view ([`super::incremental`]); equal to [`judge_full`].
 pub fn judge(snapshot: &Snapshot, req: &Request) -> Verdict {
+    if !is_ours(&req.group, &req.kind) {
+        return Verdict::allow();
+    }
+    match change_of(req) {
+        Ok((op, key, change)) => super::incremental::judge_change(snapshot, op, &key, &change),
+        Err(e) => Verdict::deny(format!("traefik-sync: cannot judge this request: {e}")),
+    }
+}
+
+/// The verdict by full re-validation of the view after the change, compared
+/// with the snapshot's report (the reference the incremental verdict is
+/// tested against; about half a second at 10,000 routers).
+pub fn judge_full(snapshot: &Snapshot, req: &Request) -> Verdict {
     if !is_ours(&req.group, &req.kind) {
         return Verdict::allow();
     }

@@ -164,8 +164,12 @@ fn fix_for(op: Operation, object: &ObjectRef, broken: &[Broken]) -> String {
 /// The verdict for `op` on `object`, given the report before and after it.
 pub fn decide(op: Operation, object: &ObjectRef, before: &Report, after: &Report) -> Verdict {
     let broken = broken_routers(before, after);
-    let errors = new_findings(before, after, Severity::Error);
-    let warnings = new_findings(before, after, Severity::Warning);
+    // Sorted by content, not by place: the verdict must not depend on the
+    // order the report lists findings in (it sorts by source position).
+    let mut errors = new_findings(before, after, Severity::Error);
+    errors.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
+    let mut warnings = new_findings(before, after, Severity::Warning);
+    warnings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
     if broken.is_empty() && errors.is_empty() {
         let mut out: Vec<String> = warnings
             .iter()

@@ -8,5 +8,7 @@ pub mod admission;
 pub mod cert;
 /// The verdict: compare the view before and after one CRD change.
 pub mod decision;
+/// The verdict on slices of the view (fast path of [`admission::judge`]).
+pub mod incremental;
 /// HTTPS with a certificate reloaded when its files change.
 pub mod tls;
