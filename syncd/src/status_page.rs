@@ -73,7 +73,7 @@ th{background:#eee}code{font-family:ui-monospace,monospace;font-size:.95em;word-
 .ok{background:#d6f5d6;color:#135e13}.warn{background:#fff0c2;color:#7a5200}\
 .bad{background:#fbd3d3;color:#8a1010}.info{background:#dbe8fb;color:#173f7a}\
 .summary{font-size:1.05em;padding:.6em;background:#fff;border:1px solid #ddd}\
-.err{color:#8a1010}";
+.err{color:#8a1010}.findings td:nth-child(2) code{white-space:nowrap;word-break:normal}";
 
 fn badge(out: &mut String, class: &str, text: &str) {
     let _ = write!(out, "<span class=\"badge {class}\">{}</span>", escape(text));

@@ -13,6 +13,7 @@
 //! 127.0.0.1.
 
 pub mod backend;
+pub mod chromium;
 pub mod compare;
 pub mod consul_double;
 pub mod rules_list;
