@@ -22,7 +22,7 @@ pub struct WebhookCertArgs {
     #[arg(long, env = "SYNCD_WEBHOOK_SERVICE", default_value = "syncd")]
     pub service: String,
     /// Namespace of the webhook's Service.
-    #[arg(long, env = "SYNCD_WEBHOOK_NAMESPACE", default_value = "traefik-sync")]
+    #[arg(long, env = "SYNCD_WEBHOOK_NAMESPACE", default_value = "traefik")]
     pub namespace: String,
     /// Directory to write `ca.crt`, `tls.crt` and `tls.key` into (created).
     #[arg(long, env = "SYNCD_WEBHOOK_CERT_OUT_DIR")]
