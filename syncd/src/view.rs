@@ -110,6 +110,11 @@ impl CrdObjects {
         self.objects.contains_key(key)
     }
 
+    /// One object's JSON text, by identity.
+    pub fn get(&self, key: &ObjectRef) -> Option<&Arc<SourceFile>> {
+        self.objects.get(key)
+    }
+
     /// Every object with its identity, as the JSON text the decoder reads.
     pub fn files(&self) -> impl Iterator<Item = (&ObjectRef, &Arc<SourceFile>)> {
         self.objects.iter()

@@ -35,8 +35,86 @@ fn scenarios() -> Vec<PathBuf> {
 
 const DEFAULT_STATIC: &str = "entryPoints:\n  web:\n    address: \":80\"\n  websecure:\n    address: \":443\"\nproviders:\n  file: {}\n  consul: {}\n  kubernetesCRD: {}\n";
 
-/// The scenario's view, with the homelab's Kubernetes objects when it has none.
+/// Objects of every other `traefik.io` kind, wired together and to the
+/// homelab's `apps/whoami` Service, so that changes to each kind are judged.
+fn extras() -> Vec<Value> {
+    let t = |kind: &str, name: &str, spec: Value| {
+        json!({"apiVersion": "traefik.io/v1alpha1", "kind": kind,
+               "metadata": {"name": name, "namespace": "apps"}, "spec": spec})
+    };
+    vec![
+        t("TLSOption", "modern", json!({"minVersion": "VersionTLS13"})),
+        t(
+            "TLSStore",
+            "default",
+            json!({"defaultCertificate": {"secretName": "wildcard"}}),
+        ),
+        t(
+            "ServersTransport",
+            "insecure",
+            json!({"insecureSkipVerify": true}),
+        ),
+        t(
+            "ServersTransportTCP",
+            "tcp-timeouts",
+            json!({"dialTimeout": "5s"}),
+        ),
+        t(
+            "TraefikService",
+            "split",
+            json!({"weighted": {"services": [
+            {"name": "whoami", "port": 80, "weight": 3, "serversTransport": "insecure"},
+            {"name": "whoami", "port": 80, "weight": 1}]}}),
+        ),
+        t(
+            "IngressRoute",
+            "shop",
+            json!({"entryPoints": ["websecure"], "routes": [{
+            "match": "Host(`shop.lab.example`)", "kind": "Rule",
+            "services": [{"name": "split", "kind": "TraefikService"}]}],
+            "tls": {"options": {"name": "modern"}}}),
+        ),
+        t(
+            "MiddlewareTCP",
+            "lan",
+            json!({"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}),
+        ),
+        t(
+            "IngressRouteTCP",
+            "db",
+            json!({"entryPoints": ["websecure"], "routes": [{
+            "match": "HostSNI(`db.lab.example`)", "middlewares": [{"name": "lan"}],
+            "services": [{"name": "whoami", "port": 80, "serversTransport": "tcp-timeouts"}]}],
+            "tls": {"passthrough": true}}),
+        ),
+        t(
+            "IngressRouteUDP",
+            "dns",
+            json!({"entryPoints": ["websecure"], "routes": [{
+            "services": [{"name": "whoami", "port": 80}]}]}),
+        ),
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+               "metadata": {"name": "wildcard", "namespace": "apps"},
+               "data": {"tls.crt": "bm90IGEgY2VydA==", "tls.key": "bm90IGEga2V5"}}),
+    ]
+}
+
+/// The scenario's view, with the homelab's Kubernetes objects when it has
+/// none, and [`extras`] in every second scenario.
 fn view_of(dir: &Path) -> ViewInputs {
+    let mut v = view_of_plain(dir);
+    let n = dir.to_string_lossy().len();
+    if n.is_multiple_of(2)
+        && let Some(c) = v.crd.as_mut()
+    {
+        for o in extras() {
+            c.apply(&CrdChange::Apply(o));
+        }
+    }
+    v
+}
+
+fn view_of_plain(dir: &Path) -> ViewInputs {
     let mut v = view_dir::load(dir);
     if v.static_cfg.is_none() {
         v.static_cfg = Some(
@@ -160,6 +238,15 @@ fn requests(v: &ViewInputs) -> Vec<Vec<u8>> {
     out.push(body("CREATE", Some(&o), None));
     let o = route("gen-catchall", "PathPrefix(`/`)", &[], None);
     out.push(body("CREATE", Some(&o), None));
+    // Every kind created (allowed or not, depending on what the view has).
+    for o in extras().iter().filter(|o| o["apiVersion"] != "v1") {
+        let mut o = o.clone();
+        o["metadata"]["name"] = json!(format!(
+            "new-{}",
+            o["metadata"]["name"].as_str().unwrap_or("")
+        ));
+        out.push(body("CREATE", Some(&o), None));
+    }
     out
 }
 

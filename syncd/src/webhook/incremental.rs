@@ -60,6 +60,8 @@ pub struct Index {
     /// For each object, one router whose references reach it (its use
     /// decides some of its findings).
     anchor: HashMap<String, String>,
+    /// Qualified name → the Kubernetes objects producing it.
+    producers: HashMap<String, Vec<ObjectRef>>,
     /// Qualified names of all routers.
     is_router: HashSet<String>,
     /// Kubernetes objects other than `traefik.io` ones, by name.
@@ -383,6 +385,11 @@ impl Index {
                 }
             }
         }
+        for (o, ns) in &ix.produced {
+            for n in ns {
+                ix.producers.entry(n.clone()).or_default().push(o.clone());
+            }
+        }
         routers.sort();
         ix.is_router = routers.iter().cloned().collect();
         for r in routers {
@@ -484,9 +491,26 @@ impl Index {
     }
 
     /// Decode one new object with the Kubernetes objects it names.
-    fn decode_alone(&self, obj: &Value, snapshot: &Snapshot) -> ProviderConfig {
+    fn decode_alone(
+        &self,
+        obj: &Value,
+        group: &[ObjectRef],
+        snapshot: &Snapshot,
+    ) -> ProviderConfig {
         let mut raw = Vec::new();
         strings(obj, &mut raw);
+        // The group's objects: their text, and the Kubernetes objects they name.
+        let mut traefik: Vec<(ObjectRef, SourceFile)> = Vec::new();
+        if let Some(crd) = &snapshot.inputs.crd {
+            for g in group {
+                if let Some(f) = crd.get(g) {
+                    if let Ok(v) = serde_json::from_slice::<Value>(&f.content) {
+                        strings(&v, &mut raw);
+                    }
+                    traefik.push((g.clone(), (**f).clone()));
+                }
+            }
+        }
         let mut files: Vec<SourceFile> = Vec::new();
         let mut seen = HashSet::new();
         let mut push = |f: &Arc<SourceFile>, files: &mut Vec<SourceFile>| {
@@ -505,14 +529,18 @@ impl Index {
                 push(f, &mut files);
             }
         }
-        let key = ObjectRef::of(obj);
-        files.push(SourceFile {
-            path: format!(
-                "kubernetes:{}",
-                key.map(|k| k.display()).unwrap_or_default()
-            ),
-            content: serde_json::to_vec(obj).unwrap_or_default(),
-        });
+        if let Some(key) = ObjectRef::of(obj) {
+            let file = SourceFile {
+                path: format!("kubernetes:{}", key.display()),
+                content: serde_json::to_vec(obj).unwrap_or_default(),
+            };
+            traefik.retain(|(k, _)| *k != key);
+            traefik.push((key, file));
+        }
+        // In the view's order (by identity): which of two producers of one
+        // name gets the collision finding depends on it.
+        traefik.sort_by(|a, b| a.0.cmp(&b.0));
+        files.extend(traefik.into_iter().map(|(_, f)| f));
         decode_manifests_with(&files, &snapshot.inputs.crd_options())
     }
 }
@@ -566,8 +594,28 @@ pub fn judge_change(
     let empty = ProviderConfig::empty(names::KUBERNETES_CRD);
     let crd_before = ix.crd.as_ref().unwrap_or(&empty);
     let old_names: Vec<String> = ix.produced.get(key).cloned().unwrap_or_default();
+    // Objects that produce a name the new object also produces: decoded with
+    // it, since the decoder reports name collisions between producers.
+    let mut group: Vec<ObjectRef> = Vec::new();
     let new_decoded = match change {
-        CrdChange::Apply(obj) => Some(ix.decode_alone(obj, snapshot)),
+        CrdChange::Apply(obj) => {
+            let alone = ix.decode_alone(obj, &[], snapshot);
+            let mut g: Vec<ObjectRef> = defined(&alone.config, names::KUBERNETES_CRD)
+                .iter()
+                .flat_map(|n| ix.producers.get(n).into_iter().flatten())
+                .filter(|o| *o != key)
+                .cloned()
+                .collect();
+            g.sort();
+            g.dedup();
+            if g.is_empty() {
+                Some(alone)
+            } else {
+                let p = ix.decode_alone(obj, &g, snapshot);
+                group = g;
+                Some(p)
+            }
+        }
         CrdChange::Delete(_) => None,
     };
     let new_names: Vec<String> = new_decoded
@@ -670,6 +718,9 @@ pub fn judge_change(
     let mut after = before.clone();
     let mut crd_b = slice(crd_before);
     crd_b.findings = findings_of(crd_before, key);
+    for g in &group {
+        crd_b.findings.extend(findings_of(crd_before, g));
+    }
     // After: the CRD slice without the old object's objects, with the new ones.
     let old_set: HashSet<&String> = old_names.iter().collect();
     let mut crd_a_cfg = slice_config(
@@ -694,6 +745,9 @@ pub fn judge_change(
             slice_config(&p.config, names::KUBERNETES_CRD, &keep),
         );
         crd_a_findings = findings_of(p, key);
+        for g in &group {
+            crd_a_findings.extend(findings_of(p, g));
+        }
     }
     let crd_a = ProviderConfig {
         name: names::KUBERNETES_CRD.to_string(),
