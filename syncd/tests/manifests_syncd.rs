@@ -564,3 +564,38 @@ fn the_dockerfile_builds_every_binary_into_a_non_root_image() {
         );
     }
 }
+
+#[test]
+fn webhook_cert_fills_the_ca_bundle_of_the_shipped_webhook_configuration() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("webhook.yaml");
+    std::fs::copy(repo().join("manifests/syncd/webhook.yaml"), &manifest).unwrap();
+    let svc = docs(&repo().join("manifests/syncd/service.yaml")).remove(0);
+    syncd::webhook::cert::run(&syncd::webhook::cert::WebhookCertArgs {
+        service: svc["metadata"]["name"].as_str().unwrap().into(),
+        namespace: svc["metadata"]["namespace"].as_str().unwrap().into(),
+        out_dir: dir.path().join("tls"),
+        webhook_config: Some(manifest.clone()),
+        days: 30,
+    })
+    .unwrap();
+    let v = docs(&manifest).remove(0);
+    let bundle = v["webhooks"][0]["clientConfig"]["caBundle"]
+        .as_str()
+        .unwrap();
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(bundle)
+        .unwrap();
+    assert_eq!(ca, std::fs::read(dir.path().join("tls/ca.crt")).unwrap());
+    // Everything else is unchanged, comments included.
+    let before = std::fs::read_to_string(repo().join("manifests/syncd/webhook.yaml")).unwrap();
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    let diff: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert_eq!(before.lines().count(), after.lines().count());
+}
