@@ -179,7 +179,10 @@ fn an_ingress_route_using_a_missing_file_middleware_is_denied_naming_it() {
         assert!(msg.contains("lan-only@file"), "{msg}");
         assert!(msg.contains("IngressRoute default/status"), "{msg}");
         assert!(msg.contains("@kubernetescrd"), "names the router: {msg}");
-        assert!(msg.contains("fix:"), "{msg}");
+        assert!(
+            msg.contains("fix: create middleware \"lan-only@file\" first, or remove the reference from router(s) default-status-"),
+            "{msg}"
+        );
         assert_eq!(r["status"]["code"], 403);
     }
 }

@@ -139,6 +139,27 @@ fn warning_text(f: &Finding) -> String {
     clip(&text, MAX_WARNING_CHARS)
 }
 
+/// `middleware "x@file"` for every `... "x@file" does not exist` error
+/// (Traefik's wording for missing services, middlewares and parents).
+fn missing_refs(broken: &[Broken]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in broken.iter().flat_map(|b| b.errors.iter()) {
+        let Some(end) = e.find("\" does not exist") else {
+            continue;
+        };
+        let Some(start) = e[..end].rfind('"') else {
+            continue;
+        };
+        let name = &e[start + 1..end];
+        let what = e[..start].split_whitespace().last().unwrap_or("object");
+        let item = format!("{what} \"{name}\"");
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
 fn fix_for(op: Operation, object: &ObjectRef, broken: &[Broken]) -> String {
     let routers = broken
         .iter()
@@ -154,10 +175,20 @@ fn fix_for(op: Operation, object: &ObjectRef, broken: &[Broken]) -> String {
         Operation::Create | Operation::Update if broken.is_empty() => {
             "fix: correct the object (see the errors above) and apply it again".to_string()
         }
-        Operation::Create | Operation::Update => format!(
-            "fix: create what the router(s) reference first (or correct the reference), \
-             or remove it from router(s) {routers}"
-        ),
+        Operation::Create | Operation::Update => {
+            let missing = missing_refs(broken);
+            if missing.is_empty() {
+                format!(
+                    "fix: create what the router(s) reference first (or correct the reference), \
+                     or remove it from router(s) {routers}"
+                )
+            } else {
+                format!(
+                    "fix: create {} first, or remove the reference from router(s) {routers}",
+                    missing.join(", ")
+                )
+            }
+        }
     }
 }
 
