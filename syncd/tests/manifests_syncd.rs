@@ -71,7 +71,7 @@ fn core_manifests_validate_with_kubernetes_validate() {
     let tool = repo().join(".venv/bin/kubernetes-validate");
     assert!(
         tool.is_file(),
-        "{} missing: run scripts/setup-test-env.sh (setup.d/40-chromium.sh installs it)",
+        "{} missing: run scripts/setup-test-env.sh (setup.d/45-kubernetes-validate.sh installs it)",
         tool.display()
     );
     let mut files = Vec::new();
