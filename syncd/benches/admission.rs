@@ -47,7 +47,10 @@ fn main() {
         .collect();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = match args.first().filter(|a| !a.is_empty()) {
-        Some(d) => PathBuf::from(d),
+        // cargo runs benches in the package directory: a relative DIR is
+        // taken from the workspace root when it is not found there.
+        Some(d) if PathBuf::from(d).exists() => PathBuf::from(d),
+        Some(d) => root.join(d),
         None => {
             let d = root.join("target/bench-admission");
             if !d.join("static.yml").exists() {
