@@ -242,3 +242,87 @@ fn webhook_cert_writes_a_chain_openssl_verifies_with_the_service_names() {
         .unwrap();
     assert_eq!(decoded, std::fs::read(out.join("ca.crt")).unwrap());
 }
+
+/// The API server's side: POST an AdmissionReview over HTTPS to the route the
+/// daemon serves, get the verdict back.
+#[tokio::test]
+async fn admission_reviews_are_answered_over_https() {
+    use serde_json::json;
+    use syncd::view::{CrdChange, CrdObjects, Snapshot, ViewInputs};
+    use syncd::webhook::http::{ADMISSION_PATH, router};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pair = generate("syncd", "traefik-sync", 30).unwrap();
+    std::fs::write(dir.path().join("tls.crt"), &pair.cert_pem).unwrap();
+    std::fs::write(dir.path().join("tls.key"), &pair.key_pem).unwrap();
+    let cert = Arc::new(ReloadingCert::from_dir(dir.path()).unwrap());
+
+    let mut crd = CrdObjects::default();
+    crd.apply(&CrdChange::Apply(
+        json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "whoami", "namespace": "default"},
+        "spec": {"ports": [{"name": "http", "port": 80}], "clusterIP": "10.96.0.1"}}),
+    ));
+    crd.apply(&CrdChange::Apply(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "whoami-x", "namespace": "default", "labels": {"kubernetes.io/service-name": "whoami"}},
+        "addressType": "IPv4", "ports": [{"name": "http", "port": 80}],
+        "endpoints": [{"addresses": ["10.244.0.9"], "conditions": {"ready": true}}]})));
+    let inputs = ViewInputs {
+        crd: Some(crd),
+        ..ViewInputs::default()
+    };
+    let snapshot = Arc::new(Snapshot {
+        report: Arc::new(inputs.report()),
+        inputs,
+        generation: 3,
+        ..Snapshot::default()
+    });
+    let app = router(move || Arc::clone(&snapshot));
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_https(listener, cert, app, async {
+        let _ = stop_rx.await;
+    }));
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .resolve(HOST, addr)
+        .add_root_certificate(reqwest::Certificate::from_pem(pair.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "b0e3b6a1-0000-4000-8000-000000000001",
+        "kind": {"group": "traefik.io", "version": "v1alpha1", "kind": "IngressRoute"},
+        "resource": {"group": "traefik.io", "version": "v1alpha1", "resource": "ingressroutes"},
+        "namespace": "default", "name": "r", "operation": "CREATE", "dryRun": false,
+        "object": {"apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
+            "metadata": {"name": "r", "namespace": "default"},
+            "spec": {"routes": [{"match": "Host(`r.example`)", "kind": "Rule",
+                "middlewares": [{"name": "auth@file"}],
+                "services": [{"name": "whoami", "port": 80}]}]}}}});
+    let resp = client
+        .post(format!("https://{HOST}:{}{ADMISSION_PATH}", addr.port()))
+        .json(&review)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["response"]["uid"], "b0e3b6a1-0000-4000-8000-000000000001");
+    assert_eq!(v["response"]["allowed"], false, "{v:#}");
+    let msg = v["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("middleware \"auth@file\" does not exist"),
+        "{msg}"
+    );
+
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
+}

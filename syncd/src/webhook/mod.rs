@@ -8,6 +8,8 @@ pub mod admission;
 pub mod cert;
 /// The verdict: compare the view before and after one CRD change.
 pub mod decision;
+/// `POST /v1/admission` as an axum router.
+pub mod http;
 /// The verdict on slices of the view (fast path of [`admission::judge`]).
 pub mod incremental;
 /// HTTPS with a certificate reloaded when its files change.
