@@ -43,8 +43,6 @@ use sync_core::report::Report;
 pub struct Index {
     /// The snapshot this index belongs to: generation and report address.
     key: (u64, usize),
-    /// The providers other than the CRD one, as in the view.
-    others: Vec<ProviderConfig>,
     /// The CRD provider of the view, decoded.
     crd: Option<ProviderConfig>,
     /// Qualified names each Kubernetes object produced.
@@ -332,8 +330,6 @@ impl Index {
             key: key_of(snapshot),
             ..Index::default()
         };
-        ix.others.extend(inputs.files.clone());
-        ix.others.extend(inputs.consul.clone());
         if let Some(crd) = &inputs.crd {
             ix.crd = Some(crd.decode(&inputs.crd_options()));
             for (key, file) in crd.files() {
@@ -356,8 +352,14 @@ impl Index {
                 }
             }
         }
-        let providers: Vec<ProviderConfig> =
-            ix.others.iter().chain(ix.crd.iter()).cloned().collect();
+        // Borrowed from the snapshot (the index must not double the view's memory).
+        let crd = ix.crd.take();
+        let providers: Vec<&ProviderConfig> = inputs
+            .files
+            .iter()
+            .chain(inputs.consul.iter())
+            .chain(crd.iter())
+            .collect();
         let mut routers = Vec::new();
         for p in &providers {
             ix.add_config(&p.config, &p.name);
@@ -366,6 +368,8 @@ impl Index {
                 ix.add_produced(&p.config, &p.origins);
             }
         }
+        let provider_names: Vec<String> = providers.iter().map(|p| p.name.clone()).collect();
+        ix.crd = crd;
         // Entry-point middlewares and TLS apply to routers without being named by them.
         if let Some(st) = &inputs.static_cfg {
             for ep in st.entry_points.values() {
@@ -378,8 +382,8 @@ impl Index {
                         .rsplit_once('@')
                         .map(|(b, _)| b.to_string())
                         .unwrap_or_default();
-                    for p in &providers {
-                        ix.always.push(def(&base, &p.name));
+                    for p in &provider_names {
+                        ix.always.push(def(&base, p));
                     }
                     ix.always.push(n);
                 }
@@ -651,7 +655,13 @@ pub fn judge_change(
             }
         }
     };
-    for p in ix.others.iter().chain(std::iter::once(crd_before)) {
+    let others: Vec<&ProviderConfig> = snapshot
+        .inputs
+        .files
+        .iter()
+        .chain(snapshot.inputs.consul.iter())
+        .collect();
+    for p in others.iter().copied().chain(std::iter::once(crd_before)) {
         collect_hosts(&p.config, &p.name, &keep);
     }
     if let Some(p) = &new_decoded {
@@ -714,7 +724,7 @@ pub fn judge_change(
         origins: Origins::default(),
         findings: Vec::new(),
     };
-    let mut before: Vec<ProviderConfig> = ix.others.iter().map(slice).collect();
+    let mut before: Vec<ProviderConfig> = others.iter().map(|p| slice(p)).collect();
     let mut after = before.clone();
     let mut crd_b = slice(crd_before);
     crd_b.findings = findings_of(crd_before, key);
