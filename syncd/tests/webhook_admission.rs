@@ -176,6 +176,7 @@ fn an_ingress_route_using_a_missing_file_middleware_is_denied_naming_it() {
         assert_eq!(r["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
         assert_eq!(r["allowed"], false, "{out:#}");
         let msg = r["status"]["message"].as_str().unwrap();
+        eprintln!("denial: {msg}");
         assert!(msg.contains("lan-only@file"), "{msg}");
         assert!(msg.contains("IngressRoute default/status"), "{msg}");
         assert!(msg.contains("@kubernetescrd"), "names the router: {msg}");
@@ -207,6 +208,7 @@ fn deleting_a_middleware_a_consul_router_uses_is_denied() {
     let r = response(&out);
     assert_eq!(r["allowed"], false, "{out:#}");
     let msg = r["status"]["message"].as_str().unwrap();
+    eprintln!("denial: {msg}");
     assert!(msg.contains("kv-app@consul"), "{msg}");
     assert!(msg.contains("Middleware default/auth"), "{msg}");
     assert!(msg.contains("remove the reference"), "{msg}");
@@ -245,6 +247,7 @@ fn a_new_warning_is_allowed_with_short_warnings() {
             .any(|w| w.as_str().unwrap().contains("unknown-cert-resolver")),
         "{warnings:?}"
     );
+    eprintln!("warnings: {warnings:?}");
     for w in warnings {
         assert!(w.as_str().unwrap().chars().count() < 120, "{w}");
     }
