@@ -16,3 +16,10 @@ pub mod consul_gate;
 /// The `syncd` daemon: sources, merged view loop, HTTP API, metrics, Events,
 /// leader election.
 pub mod daemon;
+
+/// The validating admission webhook for the `traefik.io` kinds: verdict,
+/// HTTPS serving with certificate hot reload, `syncd webhook-cert`.
+pub mod webhook;
+
+/// The human-readable HTML status page of the merged view.
+pub mod status_page;

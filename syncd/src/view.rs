@@ -175,6 +175,16 @@ impl CrdObjects {
         self.objects.contains_key(key)
     }
 
+    /// One object's JSON text, by identity.
+    pub fn get(&self, key: &ObjectRef) -> Option<&Arc<SourceFile>> {
+        self.objects.get(key)
+    }
+
+    /// Every object with its identity, as the JSON text the decoder reads.
+    pub fn files(&self) -> impl Iterator<Item = (&ObjectRef, &Arc<SourceFile>)> {
+        self.objects.iter()
+    }
+
     /// Decode as Traefik's `kubernetescrd` provider would (cached until the
     /// set or the options change).
     pub fn decode(&self, opts: &CrdOptions) -> ProviderConfig {

@@ -14,6 +14,7 @@
 //! 127.0.0.1.
 
 pub mod backend;
+pub mod chromium;
 pub mod compare;
 pub mod consul_double;
 pub mod kube_double;
