@@ -17,15 +17,27 @@ pub struct GateArgs {
     pub consul_live_prefix: Option<String>,
     /// The prefix operators edit in the Consul UI; same layout as the live one.
     /// Traefik ignores it (it only reads `<rootKey>/http|tcp|udp|tls`).
-    #[arg(long, env = "SYNCD_CONSUL_STAGING_PREFIX", default_value = "traefik-staging/")]
+    #[arg(
+        long,
+        env = "SYNCD_CONSUL_STAGING_PREFIX",
+        default_value = "traefik-staging/"
+    )]
     pub consul_staging_prefix: String,
     /// Key the verdict of the last staging revision is written to (JSON), shown
     /// next to the staging folder in the Consul UI.
-    #[arg(long, env = "SYNCD_CONSUL_STATUS_KEY", default_value = "traefik-staging-status")]
+    #[arg(
+        long,
+        env = "SYNCD_CONSUL_STATUS_KEY",
+        default_value = "traefik-staging-status"
+    )]
     pub consul_status_key: String,
     /// Key where the gate records which live keys it wrote (never edit by hand;
     /// delete it to make the gate forget what it owns).
-    #[arg(long, env = "SYNCD_CONSUL_STATE_KEY", default_value = "traefik-syncd/owned")]
+    #[arg(
+        long,
+        env = "SYNCD_CONSUL_STATE_KEY",
+        default_value = "traefik-syncd/owned"
+    )]
     pub consul_state_key: String,
     /// `promote`: promote valid staging revisions to live. `audit`: only
     /// validate live and report (nothing is written to live).

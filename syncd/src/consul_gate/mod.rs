@@ -8,7 +8,7 @@
 pub mod args;
 pub mod driver;
 pub mod machine;
-pub mod service;
 pub mod ownership;
 pub mod quiescence;
+pub mod service;
 pub mod verdict;

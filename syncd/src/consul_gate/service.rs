@@ -67,11 +67,22 @@ pub fn spawn(
     metrics: GateMetrics,
 ) -> GateHandles {
     let live = PrefixWatch::spawn(client.clone(), &cfg.live_prefix, WatchOptions::default());
-    forward_health(live.subscribe_health(), source::CONSUL, &cfg.live_prefix, updates.clone());
+    forward_health(
+        live.subscribe_health(),
+        source::CONSUL,
+        &cfg.live_prefix,
+        updates.clone(),
+    );
     let mut watches = vec![];
     let staging_rx = if cfg.mode == Mode::Promote {
-        let staging = PrefixWatch::spawn(client.clone(), &cfg.staging_prefix, WatchOptions::default());
-        forward_health(staging.subscribe_health(), STAGING_SOURCE, &cfg.staging_prefix, updates.clone());
+        let staging =
+            PrefixWatch::spawn(client.clone(), &cfg.staging_prefix, WatchOptions::default());
+        forward_health(
+            staging.subscribe_health(),
+            STAGING_SOURCE,
+            &cfg.staging_prefix,
+            updates.clone(),
+        );
         let rx = staging.subscribe();
         watches.push(staging);
         rx
@@ -124,9 +135,18 @@ fn count_verdicts(mut report: watch::Receiver<GateReport>, metrics: GateMetrics)
         while report.changed().await.is_ok() {
             let r = report.borrow_and_update().clone();
             let Some(doc) = r.last else { continue };
-            let key = (doc.verdict.clone(), doc.staging_index, doc.checked_at.clone());
+            let key = (
+                doc.verdict.clone(),
+                doc.staging_index,
+                doc.checked_at.clone(),
+            );
             if seen.as_ref() != Some(&key) {
-                metrics.runs.get_or_create(&VerdictLabel { verdict: doc.verdict.clone() }).inc();
+                metrics
+                    .runs
+                    .get_or_create(&VerdictLabel {
+                        verdict: doc.verdict.clone(),
+                    })
+                    .inc();
                 seen = Some(key);
             }
         }
@@ -136,7 +156,9 @@ fn count_verdicts(mut report: watch::Receiver<GateReport>, metrics: GateMetrics)
 /// `GET /v1/consul`: the gate's last status document (the same JSON as the
 /// status key), 404 before the first judgement.
 pub fn router(report: watch::Receiver<GateReport>) -> Router {
-    Router::new().route("/v1/consul", get(status)).with_state(report)
+    Router::new()
+        .route("/v1/consul", get(status))
+        .with_state(report)
 }
 
 async fn status(State(report): State<watch::Receiver<GateReport>>) -> Response {

@@ -91,13 +91,7 @@ fn error(status: StatusCode, message: String) -> Response {
 
 async fn index(State(s): State<AppState>) -> Html<String> {
     let snap = s.snapshot.borrow().clone();
-    Html(format!(
-        "<!doctype html><title>syncd</title><h1>syncd</h1>\
-         <p>generation {}; errors: {}</p>\
-         <p><a href=\"/v1/report\">/v1/report</a> · <a href=\"/readyz\">/readyz</a> · <a href=\"/metrics\">/metrics</a></p>",
-        snap.generation,
-        snap.report.has_errors()
-    ))
+    Html(crate::status_page::render(&snap))
 }
 
 async fn report(State(s): State<AppState>) -> Response {

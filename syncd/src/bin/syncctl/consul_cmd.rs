@@ -52,7 +52,11 @@ pub struct Prefixes {
     #[arg(long, default_value = "traefik/", env = "SYNCCTL_CONSUL_LIVE_PREFIX")]
     live_prefix: String,
     /// The prefix operators edit.
-    #[arg(long, default_value = "traefik-staging/", env = "SYNCCTL_CONSUL_STAGING_PREFIX")]
+    #[arg(
+        long,
+        default_value = "traefik-staging/",
+        env = "SYNCCTL_CONSUL_STAGING_PREFIX"
+    )]
     staging_prefix: String,
 }
 
@@ -118,10 +122,18 @@ pub struct PromoteArgs {
     #[command(flatten)]
     prefixes: Prefixes,
     /// Where the gate keeps what it owns in live (shared with syncd).
-    #[arg(long, default_value = "traefik-syncd/owned", env = "SYNCCTL_CONSUL_STATE_KEY")]
+    #[arg(
+        long,
+        default_value = "traefik-syncd/owned",
+        env = "SYNCCTL_CONSUL_STATE_KEY"
+    )]
     state_key: String,
     /// Where the verdict is written (shared with syncd).
-    #[arg(long, default_value = "traefik-staging-status", env = "SYNCCTL_CONSUL_STATUS_KEY")]
+    #[arg(
+        long,
+        default_value = "traefik-staging-status",
+        env = "SYNCCTL_CONSUL_STATUS_KEY"
+    )]
     status_key: String,
     /// Plan only; write nothing.
     #[arg(long)]
@@ -158,14 +170,31 @@ fn client(args: &ConsulArgs) -> Result<ConsulClient> {
 
 async fn export(a: ExportArgs) -> Result<ExitCode> {
     let c = client(&a.consul)?;
-    let list = c.list(&a.prefix, None).await.with_context(|| format!("reading {}", a.prefix))?;
-    let pairs: Vec<KvPair> = list.pairs.iter().map(|e| KvPair { key: e.key.clone(), value: e.value.clone() }).collect();
+    let list = c
+        .list(&a.prefix, None)
+        .await
+        .with_context(|| format!("reading {}", a.prefix))?;
+    let pairs: Vec<KvPair> = list
+        .pairs
+        .iter()
+        .map(|e| KvPair {
+            key: e.key.clone(),
+            value: e.value.clone(),
+        })
+        .collect();
     let json = sync_core::encode::kv::export_json(&pairs);
     match &a.output {
-        Some(path) => std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?
+        }
         None => println!("{json}"),
     }
-    eprintln!("exported {} key(s) under {} (index {})", pairs.len(), a.prefix, list.index);
+    eprintln!(
+        "exported {} key(s) under {} (index {})",
+        pairs.len(),
+        a.prefix,
+        list.index
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,12 +202,20 @@ async fn export(a: ExportArgs) -> Result<ExitCode> {
 fn read_relative(path: &PathBuf, from_prefix: &str) -> Result<BTreeMap<String, Vec<u8>>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let name = path.display().to_string();
-    let is_config = [".yml", ".yaml", ".toml"].iter().any(|e| name.to_ascii_lowercase().ends_with(e));
+    let is_config = [".yml", ".yaml", ".toml"]
+        .iter()
+        .any(|e| name.to_ascii_lowercase().ends_with(e));
     let (pairs, prefix) = if is_config {
-        let file = sync_core::decode::file_provider::SourceFile { path: name.clone(), content: bytes };
+        let file = sync_core::decode::file_provider::SourceFile {
+            path: name.clone(),
+            content: bytes,
+        };
         let provider = sync_core::decode::file_provider::decode_provider(&[file]);
         if let sync_core::provider::ProviderStatus::Rejected { errors } = &provider.status {
-            bail!("{name} is rejected as Traefik would reject it: {}", errors.join("; "));
+            bail!(
+                "{name} is rejected as Traefik would reject it: {}",
+                errors.join("; ")
+            );
         }
         let encoded = sync_core::encode::kv::encode(&provider.config, "traefik")?;
         for loss in &encoded.losses {
@@ -202,7 +239,10 @@ fn read_relative(path: &PathBuf, from_prefix: &str) -> Result<BTreeMap<String, V
 }
 
 async fn read_prefix(c: &ConsulClient, prefix: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-    let list = c.list(prefix, None).await.with_context(|| format!("reading {prefix}"))?;
+    let list = c
+        .list(prefix, None)
+        .await
+        .with_context(|| format!("reading {prefix}"))?;
     Ok(list
         .pairs
         .into_iter()
@@ -225,12 +265,17 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
     let mut ops = Vec::new();
     for (k, v) in &wanted {
         if current.get(k) != Some(v) {
-            ops.push(TxnOp::Set { key: format!("{}{k}", a.prefix), value: v.clone() });
+            ops.push(TxnOp::Set {
+                key: format!("{}{k}", a.prefix),
+                value: v.clone(),
+            });
         }
     }
     if a.prune {
         for k in current.keys().filter(|k| !wanted.contains_key(*k)) {
-            ops.push(TxnOp::Delete { key: format!("{}{k}", a.prefix) });
+            ops.push(TxnOp::Delete {
+                key: format!("{}{k}", a.prefix),
+            });
         }
     }
     for op in &ops {
@@ -241,7 +286,15 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
         }
     }
     if a.dry_run || ops.is_empty() {
-        eprintln!("{} change(s){}", ops.len(), if a.dry_run { " (dry run: nothing written)" } else { "" });
+        eprintln!(
+            "{} change(s){}",
+            ops.len(),
+            if a.dry_run {
+                " (dry run: nothing written)"
+            } else {
+                ""
+            }
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let chunks: Vec<&[TxnOp]> = ops.chunks(ConsulClient::MAX_TXN_OPS).collect();
@@ -263,8 +316,14 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
 async fn diff(a: DiffArgs) -> Result<ExitCode> {
     let c = client(&a.consul)?;
     let (left_name, left) = match &a.file {
-        Some(path) => (path.display().to_string(), read_relative(path, &a.prefixes.live_prefix)?),
-        None => (a.prefixes.staging_prefix.clone(), read_prefix(&c, &a.prefixes.staging_prefix).await?),
+        Some(path) => (
+            path.display().to_string(),
+            read_relative(path, &a.prefixes.live_prefix)?,
+        ),
+        None => (
+            a.prefixes.staging_prefix.clone(),
+            read_prefix(&c, &a.prefixes.staging_prefix).await?,
+        ),
     };
     let right = read_prefix(&c, &a.prefixes.live_prefix).await?;
     let lines = diff_lines(&left, &right);
@@ -273,7 +332,11 @@ async fn diff(a: DiffArgs) -> Result<ExitCode> {
         println!("{l}");
     }
     eprintln!("{} difference(s)", lines.len());
-    Ok(if lines.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if lines.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// One line per differing key: `+` only in `new`, `-` only in `old`, `~` changed.
@@ -306,10 +369,27 @@ async fn promote(a: PromoteArgs) -> Result<ExitCode> {
     inputs.static_cfg = loaded.static_cfg;
     inputs.files = loaded.providers.into_iter().find(|p| p.name == "file");
     let c = client(&a.consul)?;
-    let live = c.list(&a.prefixes.live_prefix, None).await.context("reading live")?;
-    let live_pairs: Vec<KvPair> = live.pairs.iter().map(|e| KvPair { key: e.key.clone(), value: e.value.clone() }).collect();
-    inputs.consul = Some(consul_kv::decode_provider(&live_pairs, a.prefixes.live_prefix.trim_end_matches('/')));
-    let snapshot = Snapshot { report: Arc::new(inputs.report()), inputs, ..Snapshot::default() };
+    let live = c
+        .list(&a.prefixes.live_prefix, None)
+        .await
+        .context("reading live")?;
+    let live_pairs: Vec<KvPair> = live
+        .pairs
+        .iter()
+        .map(|e| KvPair {
+            key: e.key.clone(),
+            value: e.value.clone(),
+        })
+        .collect();
+    inputs.consul = Some(consul_kv::decode_provider(
+        &live_pairs,
+        a.prefixes.live_prefix.trim_end_matches('/'),
+    ));
+    let snapshot = Snapshot {
+        report: Arc::new(inputs.report()),
+        inputs,
+        ..Snapshot::default()
+    };
     let cfg = GateConfig {
         staging_prefix: a.prefixes.staging_prefix.clone(),
         live_prefix: a.prefixes.live_prefix.clone(),
@@ -327,13 +407,23 @@ async fn promote(a: PromoteArgs) -> Result<ExitCode> {
     if a.dry_run {
         let (eval, plan) = gate.dry_run(&snapshot).await?;
         for f in &eval.blocking {
-            println!("error: {}", syncd::consul_gate::verdict::StatusItem::from(f).line());
+            println!(
+                "error: {}",
+                syncd::consul_gate::verdict::StatusItem::from(f).line()
+            );
         }
         for f in &eval.warnings {
-            println!("warning: {}", syncd::consul_gate::verdict::StatusItem::from(f).line());
+            println!(
+                "warning: {}",
+                syncd::consul_gate::verdict::StatusItem::from(f).line()
+            );
         }
         let Some(plan) = plan else {
-            println!("staging revision {} would NOT be promoted: {} error(s)", eval.revision, eval.blocking.len());
+            println!(
+                "staging revision {} would NOT be promoted: {} error(s)",
+                eval.revision,
+                eval.blocking.len()
+            );
             return Ok(ExitCode::from(1));
         };
         print!("{}", plan.summary());
@@ -344,10 +434,16 @@ async fn promote(a: PromoteArgs) -> Result<ExitCode> {
             }
         }
         println!("(dry run: nothing written)");
-        return Ok(if plan.is_blocked() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        return Ok(if plan.is_blocked() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let doc = gate.run_once(&snapshot, true, true).await;
-    let Some(doc) = doc else { bail!("staging is empty or unreadable") };
+    let Some(doc) = doc else {
+        bail!("staging is empty or unreadable")
+    };
     println!("{}: {}", doc.verdict, doc.summary);
     for e in &doc.errors {
         println!("error: {}", e.line());
@@ -365,10 +461,16 @@ mod tests {
 
     #[test]
     fn diff_lines_name_each_kind_of_change() {
-        let new: BTreeMap<String, Vec<u8>> =
-            [("a".to_string(), b"1".to_vec()), ("b".to_string(), b"2".to_vec())].into();
-        let old: BTreeMap<String, Vec<u8>> =
-            [("b".to_string(), b"3".to_vec()), ("c".to_string(), b"4".to_vec())].into();
+        let new: BTreeMap<String, Vec<u8>> = [
+            ("a".to_string(), b"1".to_vec()),
+            ("b".to_string(), b"2".to_vec()),
+        ]
+        .into();
+        let old: BTreeMap<String, Vec<u8>> = [
+            ("b".to_string(), b"3".to_vec()),
+            ("c".to_string(), b"4".to_vec()),
+        ]
+        .into();
         assert_eq!(
             diff_lines(&new, &old),
             ["+ a = \"1\"", "~ b: \"3\" -> \"2\"", "- c = \"4\""]

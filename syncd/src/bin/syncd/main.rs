@@ -10,15 +10,19 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use syncd::daemon::leader::LeaseConfig;
-use syncd::daemon::metrics::Metrics;
 use syncd::consul::{ConsulArgs, ConsulClient};
 use syncd::consul_gate::args::GateArgs;
 use syncd::consul_gate::driver::GateConfig;
-use syncd::consul_gate::service::{self as gate_service, GateMetrics, STAGING_SOURCE};
 use syncd::consul_gate::machine::Mode;
+use syncd::consul_gate::service::{self as gate_service, GateMetrics, STAGING_SOURCE};
+use syncd::daemon::leader::LeaseConfig;
+use syncd::daemon::metrics::Metrics;
 use syncd::daemon::view_loop::source;
 use syncd::daemon::{DaemonConfig, http, start};
+use syncd::view::Snapshot;
+use syncd::webhook::cert::WebhookCertArgs;
+use syncd::webhook::tls::{ReloadingCert, serve_https};
+use tokio::sync::watch;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,6 +65,12 @@ enum LogFormat {
 enum Cmd {
     /// Run the daemon.
     Run(RunArgs),
+    /// Create a CA and the webhook's serving certificate (tls.crt, tls.key,
+    /// ca.crt) and print the caBundle; optionally rewrite the caBundle of a
+    /// ValidatingWebhookConfiguration manifest.
+    ///
+    /// Example: syncd webhook-cert --out-dir ./tls --webhook-config manifests/syncd/webhook.yaml
+    WebhookCert(WebhookCertArgs),
 }
 
 #[derive(Args, Debug)]
@@ -106,6 +116,14 @@ struct RunArgs {
     /// This replica's identity in the Lease (default: $POD_NAME, else the host name).
     #[arg(long, env = "POD_NAME")]
     identity: Option<String>,
+    /// Serve the validating admission webhook (POST /v1/admission, HTTPS) on this
+    /// address. Needs --webhook-cert-dir.
+    #[arg(long, env = "SYNCD_WEBHOOK_LISTEN", requires = "webhook_cert_dir")]
+    webhook_listen: Option<SocketAddr>,
+    /// Directory holding tls.crt and tls.key for the webhook (a mounted Secret;
+    /// re-read when it changes, the last good pair is kept).
+    #[arg(long, env = "SYNCD_WEBHOOK_CERT_DIR", value_name = "DIR")]
+    webhook_cert_dir: Option<PathBuf>,
     /// Consul KV: the live prefix as a source, the staging → live gate.
     #[command(flatten, next_help_heading = "Consul KV source and gate")]
     gate: GateArgs,
@@ -168,6 +186,20 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
         _ = term => {},
     }
+}
+
+/// Build the admission index of every new snapshot in the background, so
+/// that no admission request pays for it (0.3–0.5 s at 10,000 routers).
+fn warm_admission_index(mut snapshots: watch::Receiver<Arc<Snapshot>>) {
+    tokio::spawn(async move {
+        while snapshots.changed().await.is_ok() {
+            let snap = snapshots.borrow_and_update().clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                syncd::webhook::incremental::index_for(&snap);
+            })
+            .await;
+        }
+    });
 }
 
 async fn run(a: RunArgs) -> Result<()> {
@@ -234,10 +266,35 @@ async fn run(a: RunArgs) -> Result<()> {
         client,
         metrics,
     );
+    let webhook_cert = match &a.webhook_cert_dir {
+        Some(dir) if a.webhook_listen.is_some() => Some(Arc::new(
+            ReloadingCert::from_dir(dir)
+                .with_context(|| format!("webhook certificate in {}", dir.display()))?,
+        )),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
+    if let (Some(addr), Some(cert)) = (a.webhook_listen, webhook_cert) {
+        let webhook_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on --webhook-listen {addr}"))?;
+        let snaps = running.snapshots.clone();
+        let router = syncd::webhook::http::router(move || snaps.borrow().clone());
+        let mut stop = running.shutdown.subscribe();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = serve_https(webhook_listener, cert, router, shutdown).await {
+                tracing::error!("admission webhook server stopped: {e}");
+            }
+        });
+        tracing::info!(listen = %addr, "admission webhook serving (HTTPS)");
+    }
     tracing::info!(listen = %a.listen, identity = %identity, "syncd serving");
+    warm_admission_index(running.snapshots.clone());
     let mut app = http::router(running.app.clone());
     let mut _gate = None;
     if let Some(client) = consul {
@@ -294,6 +351,7 @@ fn main() -> std::process::ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Cmd::Run(a) => run(a).await,
+            Cmd::WebhookCert(a) => syncd::webhook::cert::run(&a),
         }
     });
     match result {
