@@ -502,6 +502,7 @@ pub async fn run(
     let mut machine = Machine::new(cfg.mode, cfg.quiet_min, cfg.quiet_max);
     let live_root = root_of(&cfg.live_prefix).to_string();
     let mut gate = Gate::new(client, cfg, leader.clone(), report);
+    let mut retry = Retry::default();
     let mut pending = machine.step(Input::Leader(*leader.borrow()), Instant::now());
     loop {
         if let Some(Action::Run {
@@ -510,12 +511,16 @@ pub async fn run(
         }) = pending.take()
         {
             let snap = snapshots.borrow().clone();
-            gate.run_once(&snap, promote, write_status).await;
+            let doc = gate.run_once(&snap, promote, write_status).await;
+            retry.after(doc.as_ref().map(|d| d.verdict.as_str()));
             pending = machine.step(Input::Done, Instant::now());
             continue;
         }
-        let sleep_until = machine
-            .wake_at()
+        let wake = match (machine.wake_at(), retry.at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep_until = wake
             .map(tokio::time::Instant::from_std)
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         let input = tokio::select! {
@@ -552,8 +557,47 @@ pub async fn run(
                 if !l { gate.ownership = None; }
                 Input::Leader(l)
             }
-            _ = tokio::time::sleep_until(sleep_until) => Input::Tick,
+            _ = tokio::time::sleep_until(sleep_until) => {
+                if retry.at.is_some_and(|t| Instant::now() >= t) {
+                    retry.at = None;
+                    Input::SourceChanged
+                } else {
+                    Input::Tick
+                }
+            }
         };
         pending = machine.step(input, Instant::now());
+    }
+}
+
+/// A run that failed on Consul itself (outage, 5xx) is retried with capped
+/// exponential backoff: the staging content did not change, so no watch
+/// event would ever trigger it again, and the edit would be lost.
+#[derive(Debug, Default)]
+struct Retry {
+    at: Option<Instant>,
+    delay: Duration,
+}
+
+impl Retry {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(30);
+
+    fn after(&mut self, verdict: Option<&str>) {
+        if verdict == Some("error") {
+            self.delay = if self.delay.is_zero() {
+                Self::FIRST
+            } else {
+                (self.delay * 2).min(Self::MAX)
+            };
+            self.at = Some(Instant::now() + self.delay);
+            tracing::info!(
+                retry_in_ms = self.delay.as_millis() as u64,
+                "Consul gate: retrying after an error"
+            );
+        } else {
+            self.at = None;
+            self.delay = Duration::ZERO;
+        }
     }
 }
