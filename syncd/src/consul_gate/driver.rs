@@ -124,17 +124,26 @@ impl Gate {
         ConsulError,
     > {
         let (index, entries) = self.staging.clone().unwrap_or_default();
-        let eval = evaluate(
-            &snapshot.inputs,
-            &pairs(&entries),
-            root_of(&self.cfg.staging_prefix),
-            index,
-        );
+        let eval = self.evaluate_staging(snapshot, index, &entries);
         if !eval.accepted() {
             return Ok((eval, None));
         }
         let input = self.plan_input(self.relative_staging(&entries)).await?;
         Ok((eval, Some(plan(&input))))
+    }
+
+    fn evaluate_staging(
+        &self,
+        snapshot: &Snapshot,
+        index: u64,
+        entries: &[KvEntry],
+    ) -> super::verdict::Evaluation {
+        evaluate(
+            &snapshot.inputs,
+            &pairs(entries),
+            root_of(&self.cfg.staging_prefix),
+            index,
+        )
     }
 
     fn relative_staging(&self, entries: &[KvEntry]) -> BTreeMap<String, Vec<u8>> {
@@ -259,12 +268,7 @@ impl Gate {
 
     async fn judge(&mut self, snapshot: &Snapshot, promote: bool) -> Option<StatusDoc> {
         let (index, entries) = self.staging.clone()?;
-        let eval = evaluate(
-            &snapshot.inputs,
-            &pairs(&entries),
-            root_of(&self.cfg.staging_prefix),
-            index,
-        );
+        let eval = self.evaluate_staging(snapshot, index, &entries);
         if !eval.accepted() {
             let summary = format!(
                 "staging revision {index} NOT promoted: {} error(s); live is unchanged and Traefik keeps serving it",
