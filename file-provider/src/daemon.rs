@@ -47,6 +47,8 @@ pub struct Settings {
     pub settle: Duration,
     /// Rescan even without events this often.
     pub rescan_interval: Duration,
+    /// Ask syncd about references to other providers before publishing.
+    pub syncd: Option<crate::syncd_check::SyncdCheck>,
 }
 
 /// What the loop shares with the HTTP server.
@@ -308,7 +310,12 @@ impl Daemon {
             return;
         }
         let static_config = self.settings.static_config.clone();
-        let verdict = gate::evaluate(&snapshot, static_config.as_ref(), self.settings.strict);
+        let verdict = gate::evaluate_with(
+            &snapshot,
+            static_config.as_ref(),
+            self.settings.strict,
+            self.settings.syncd.as_ref(),
+        );
         self.judged = Some(snapshot.revision.clone());
         self.apply(&snapshot, verdict);
         self.finish_cycle();

@@ -53,6 +53,19 @@ pub fn evaluate(
     static_config: Option<&StaticConfig>,
     strict: bool,
 ) -> Verdict {
+    evaluate_with(snapshot, static_config, strict, None)
+}
+
+/// [`evaluate`], with syncd's cross-provider check when given: syncd sees the
+/// other providers, so a local error about a reference to one of their
+/// objects that syncd does not confirm is dropped, and errors only syncd can
+/// see are added. (Object statuses in the report stay the local ones.)
+pub fn evaluate_with(
+    snapshot: &Snapshot,
+    static_config: Option<&StaticConfig>,
+    strict: bool,
+    syncd: Option<&crate::syncd_check::SyncdCheck>,
+) -> Verdict {
     let started = Instant::now();
     let files = &snapshot.files;
     let (provider, trees) = std::thread::scope(|s| {
@@ -114,6 +127,15 @@ pub fn evaluate(
                 .source(Some(SourceRef::file(names::FILE, &r.path, Pos::default())))
                 .help(r.help.clone()),
         );
+    }
+    if let Some(check) = syncd
+        && !provider.is_rejected()
+    {
+        let cross = check.check(snapshot, &report);
+        report
+            .findings
+            .retain(|f| !(f.severity == Severity::Error && cross.resolved.contains(&f.message)));
+        report.findings.extend(cross.extra);
     }
     let count =
         |report: &Report, s: Severity| report.findings.iter().filter(|f| f.severity == s).count();

@@ -15,3 +15,4 @@ pub mod publish;
 pub mod render;
 pub mod server;
 pub mod status;
+pub mod syncd_check;

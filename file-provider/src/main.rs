@@ -76,9 +76,31 @@ struct CommonArgs {
     /// Largest total size of the inbox's configuration files, in bytes.
     #[arg(long, env = "FILE_PROVIDER_MAX_TOTAL_BYTES", default_value_t = 64 * 1024 * 1024)]
     max_total_bytes: u64,
+    /// syncd's HTTP API (`http://syncd.traefik.svc:8080`): before publishing, ask it
+    /// whether the inbox's references to other providers (`x@kubernetescrd`,
+    /// `y@consul`) resolve, and whether the inbox breaks routers elsewhere.
+    #[arg(long, env = "FILE_PROVIDER_SYNCD_URL", value_name = "URL")]
+    syncd_url: Option<String>,
+    /// With --syncd-url: publish nothing while syncd does not answer (default:
+    /// publish on the local verdict and note that the cross-check was skipped).
+    #[arg(long, env = "FILE_PROVIDER_SYNCD_REQUIRED", requires = "syncd_url")]
+    syncd_required: bool,
+    /// With --syncd-url: how long to wait for syncd's answer (ms).
+    #[arg(long, env = "FILE_PROVIDER_SYNCD_TIMEOUT_MS", default_value_t = 5000)]
+    syncd_timeout_ms: u64,
 }
 
 impl CommonArgs {
+    fn syncd(&self) -> Option<file_provider::syncd_check::SyncdCheck> {
+        self.syncd_url.as_deref().map(|url| {
+            file_provider::syncd_check::SyncdCheck::new(
+                url,
+                self.syncd_required,
+                Duration::from_millis(self.syncd_timeout_ms),
+            )
+        })
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_file_bytes: self.max_file_bytes,
@@ -185,7 +207,13 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let snapshot = inbox::scan(&args.common.inbox, &args.common.limits())?;
     let scan_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let verdict = gate::evaluate(&snapshot, static_config.as_ref(), args.common.strict);
+    let syncd = args.common.syncd();
+    let verdict = gate::evaluate_with(
+        &snapshot,
+        static_config.as_ref(),
+        args.common.strict,
+        syncd.as_ref(),
+    );
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -286,6 +314,7 @@ fn run(args: RunArgs) -> Result<()> {
         debounce: Duration::from_millis(args.debounce_ms),
         settle: Duration::from_millis(args.settle_ms),
         rescan_interval: Duration::from_secs(args.rescan_seconds.max(1)),
+        syncd: args.common.syncd(),
     };
     let daemon = Daemon::new(settings.clone()).context("preparing the output directory")?;
     let shared = daemon.shared();
