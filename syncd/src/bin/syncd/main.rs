@@ -64,7 +64,7 @@ enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run the daemon.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Create a CA and the webhook's serving certificate (tls.crt, tls.key,
     /// ca.crt) and print the caBundle; optionally rewrite the caBundle of a
     /// ValidatingWebhookConfiguration manifest.
@@ -350,7 +350,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Cmd::Run(a) => run(a).await,
+            Cmd::Run(a) => run(*a).await,
             Cmd::WebhookCert(a) => syncd::webhook::cert::run(&a),
         }
     });
