@@ -278,7 +278,9 @@ impl Ctx<'_> {
         if auth.secret.is_empty() {
             return Err("auth secret must be set".to_string());
         }
-        let users = match self.secret(obj, &mw_path("basicAuth"), ns, &auth.secret) {
+        let lookup = self.secret(obj, &mw_path("basicAuth"), ns, &auth.secret);
+        let users_assumed = matches!(lookup, Lookup::Assumed);
+        let users = match lookup {
             Lookup::Missing => return Err(format!("secret '{ns}/{}' not found", auth.secret)),
             Lookup::Assumed => Vec::new(),
             Lookup::Found(secret) if secret.type_ == "kubernetes.io/basic-auth" => {
@@ -302,6 +304,7 @@ impl Ctx<'_> {
             realm: auth.realm.clone(),
             remove_header: auth.remove_header,
             header_field: auth.header_field.clone(),
+            users_assumed,
             ..BasicAuth::default()
         }))
     }
