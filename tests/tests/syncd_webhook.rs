@@ -32,10 +32,19 @@ fn service() -> Value {
            "spec": {"ports": [{"port": 80}], "clusterIP": "10.0.0.1"}})
 }
 
+/// Basic auth from a Secret: syncd sees Secrets as names only (metadata
+/// watch), so the users are unknown and must be assumed present.
 fn middleware() -> Value {
     json!({"apiVersion": "traefik.io/v1alpha1", "kind": "Middleware",
            "metadata": {"name": "auth", "namespace": "default"},
-           "spec": {"headers": {"customRequestHeaders": {"X-Auth": "yes"}}}})
+           "spec": {"basicAuth": {"secret": "users"}}})
+}
+
+fn users_secret() -> Value {
+    // user:password (htpasswd, apr1).
+    json!({"apiVersion": "v1", "kind": "Secret",
+           "metadata": {"name": "users", "namespace": "default"},
+           "data": {"users": "dXNlcjokYXByMSRIOWZBdzNhSiR3WjJjR1VjRkQ1czVrN3ZMTE9WVGEwCg=="}})
 }
 
 fn ingress_route(middleware: &str) -> Value {
@@ -150,6 +159,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn the_webhook_denies_broken_references_over_https_and_follows_the_files() -> Result<()> {
     let double = KubeDouble::start().await?;
     double.apply(service())?;
+    double.apply(users_secret())?;
     double.apply(middleware())?;
     let tmp = tempfile::tempdir()?;
     let kubeconfig = tmp.path().join("kubeconfig");
