@@ -17,6 +17,43 @@ use sync_core::decode::file_provider::SourceFile;
 use sync_core::static_config::CrdProviderOptions;
 use syncd::webhook::admission::KINDS;
 
+/// The `syncd` container of the shipped Deployment.
+fn syncd_container() -> Value {
+    let (_, objects) = kustomize(&repo().join("manifests/syncd"));
+    find(&objects, "Deployment", "syncd")["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+/// The container's args with `$(VAR)` expanded the way the kubelet does it:
+/// from the container's `env` (literal values; `valueFrom` ones get a
+/// placeholder, the API server only knows them at run time).
+fn expanded_args(c: &Value) -> Vec<String> {
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    for e in c["env"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().unwrap().to_string();
+        let value = e["value"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("placeholder-{}", name.to_lowercase()));
+        env.insert(name, value);
+    }
+    c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.as_str().unwrap().to_string();
+            for (k, v) in &env {
+                a = a.replace(&format!("$({k})"), v);
+            }
+            assert!(
+                !a.contains("$("),
+                "{a}: references a variable the container does not define"
+            );
+            a
+        })
+        .collect()
+}
+
 /// Kubernetes version whose schemas the manifests are checked against
 /// (bundled by kubernetes-validate 1.37.0).
 const K8S_VERSION: &str = "1.34.0";
@@ -402,7 +439,27 @@ fn the_syncd_kustomization_is_consistent() {
         has("traefik.io", p, &["get", "list", "watch"]);
     }
     has("", "services", &["get", "list", "watch"]);
-    has("discovery.k8s.io", "endpointslices", &["list", "watch"]);
+    // syncd does not watch EndpointSlices (ViewInputs::crd_options assumes
+    // endpoints): no grant for them, nor for anything else it does not read.
+    let watched: BTreeSet<(String, String)> = ours
+        .iter()
+        .map(|p| ("traefik.io".to_string(), p.clone()))
+        .chain(
+            [
+                ("", "services"),
+                ("", "secrets"),
+                ("", "events"),
+                ("events.k8s.io", "events"),
+            ]
+            .map(|(g, r)| (g.to_string(), r.to_string())),
+        )
+        .collect();
+    for key in g.keys() {
+        assert!(
+            watched.contains(key),
+            "ClusterRole grants {key:?}, which syncd does not use"
+        );
+    }
     has("", "secrets", &["list", "watch"]);
     has("", "events", &["create", "patch"]);
     // Least privilege: nothing writes, nothing reads secrets one by one.
@@ -598,4 +655,73 @@ fn webhook_cert_fills_the_ca_bundle_of_the_shipped_webhook_configuration() {
         .collect();
     assert_eq!(diff.len(), 1, "{diff:?}");
     assert_eq!(before.lines().count(), after.lines().count());
+}
+
+#[test]
+fn every_deployment_arg_is_a_flag_of_syncd_run_with_a_valid_value() {
+    let c = syncd_container();
+    let args = expanded_args(&c);
+    assert_eq!(args[0], "run");
+    let bin = env!("CARGO_BIN_EXE_syncd");
+    let help = std::process::Command::new(bin)
+        .args(["run", "--help"])
+        .output()
+        .expect("running syncd run --help");
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let known: BTreeSet<&str> = help
+        .split(|ch: char| ch.is_whitespace() || ch == ',' || ch == '[' || ch == ']')
+        .filter(|w| w.starts_with("--"))
+        .collect();
+    let mut flags = BTreeSet::new();
+    for a in &args[1..] {
+        let flag = a.split_once('=').map_or(a.as_str(), |(f, _)| f);
+        assert!(flag.starts_with("--"), "{a}: not a --flag");
+        assert!(
+            known.contains(flag),
+            "{flag} is not a flag of `syncd run` (known: {known:?})"
+        );
+        flags.insert(flag);
+    }
+    // What the Deployment is for: the Kubernetes source, the files inbox, the
+    // webhook and the Consul gate, on the Lease the RBAC grants.
+    for f in [
+        "--kube",
+        "--files",
+        "--static",
+        "--webhook-listen",
+        "--webhook-cert-dir",
+        "--consul",
+        "--consul-addr",
+        "--consul-token-file",
+        "--consul-live-prefix",
+        "--consul-staging-prefix",
+        "--lease-name",
+        "--lease-namespace",
+        "--lease-duration",
+    ] {
+        assert!(flags.contains(f), "the Deployment does not pass {f}");
+    }
+    // clap parses left to right: every argument before `--help` is checked
+    // (unknown flags and unparsable values exit 2) before help is printed.
+    let out = std::process::Command::new(bin)
+        .args(&args)
+        .arg("--help")
+        .output()
+        .expect("running syncd");
+    assert!(
+        out.status.success(),
+        "syncd refuses the Deployment's args {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The check can fail: a typo in a flag or a bad value is refused.
+    for bad in ["--consul-adr=http://x:8500", "--lease-duration=fifteen"] {
+        let out = std::process::Command::new(bin)
+            .args(&args)
+            .arg(bad)
+            .arg("--help")
+            .output()
+            .expect("running syncd");
+        assert_eq!(out.status.code(), Some(2), "{bad} was accepted");
+    }
 }

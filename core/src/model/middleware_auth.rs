@@ -24,6 +24,12 @@ pub struct BasicAuth {
     /// Header that receives the authenticated user name.
     #[serde(rename = "headerField", skip_serializing_if = "String::is_empty")]
     pub header_field: String,
+    /// The users come from a Kubernetes Secret whose data was not read (syncd
+    /// watches Secrets as names only; `syncctl` assumes Secrets missing from
+    /// the manifests): `users` is empty but Traefik would have some. Not part
+    /// of Traefik's configuration, never serialised.
+    #[serde(skip)]
+    pub users_assumed: bool,
 }
 
 /// Digest authentication (`dynamic.DigestAuth`).

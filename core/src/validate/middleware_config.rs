@@ -82,7 +82,9 @@ pub(crate) fn check_http(m: &Middleware) -> Result<(), String> {
                 return Err(format!("error parsing BasicUser: {u}"));
             }
         }
-        if b.users.is_empty() && b.users_file.is_empty() {
+        // Users from a Secret whose data is unknown are assumed present (the
+        // Secret exists; its content is not read).
+        if b.users.is_empty() && b.users_file.is_empty() && !b.users_assumed {
             return Err("no users found in ".into());
         }
     }

@@ -237,6 +237,12 @@ pub async fn serve_https(
             },
             _ = &mut shutdown => break,
         };
+        // The TLS handshake and the response go out as several small writes:
+        // with Nagle on, the last one waits for the client's delayed ACK
+        // (~40 ms on Linux) on every new connection.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
+        }
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(app.clone());
         let builder = builder.clone();

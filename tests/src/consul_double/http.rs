@@ -32,7 +32,9 @@ pub(crate) struct Shared {
     /// `(index, epoch)`: blocking queries wake when the index passes theirs, or when the
     /// epoch moves (a snapshot restore, after which the index may be lower).
     pub(crate) index_tx: watch::Sender<(u64, u64)>,
-    pub(crate) requests: Mutex<Vec<String>>,
+    /// Every request as `METHOD /path?query`, with the token it carried (so a
+    /// test can tell clients apart by giving each its own token).
+    pub(crate) requests: Mutex<Vec<(String, Option<String>)>>,
     pub(crate) acl: Option<Acl>,
     pub(crate) limits: Limits,
     /// While `Some(status)`, every request is answered with that status (fault injection);
@@ -47,11 +49,13 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn record(&self, line: String) {
+    pub(crate) fn record(&self, line: String, headers: &HeaderMap, uri: &Uri) {
+        let params = Params::parse(uri.query());
+        let token = token(headers, &params).map(str::to_string);
         self.requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(line);
+            .push((line, token));
     }
 
     /// Applies a change under the lock; bumps and publishes the index if it changed anything.
@@ -256,7 +260,7 @@ pub(crate) async fn kv(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.record(format!("{method} {uri}"));
+    shared.record(format!("{method} {uri}"), &headers, &uri);
     if let Some(response) = failing_response(&shared) {
         return response;
     }
@@ -508,7 +512,7 @@ pub(crate) async fn txn(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.record(format!("{method} {uri}"));
+    shared.record(format!("{method} {uri}"), &headers, &uri);
     if let Some(response) = failing_response(&shared) {
         return response;
     }
@@ -552,8 +556,9 @@ pub(crate) async fn unknown(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Response {
-    shared.record(format!("{method} {uri}"));
+    shared.record(format!("{method} {uri}"), &headers, &uri);
     (StatusCode::NOT_FOUND, "not served by the Consul KV double").into_response()
 }
 

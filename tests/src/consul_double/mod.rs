@@ -310,6 +310,19 @@ impl ConsulDouble {
             .requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(line, _)| line.clone())
+            .collect()
+    }
+
+    /// Every request received so far with the ACL token it carried
+    /// (`X-Consul-Token`, `Authorization: Bearer` or `?token=`), whether or not
+    /// ACLs are enabled: clients given different tokens can be told apart.
+    pub fn requests_with_tokens(&self) -> Vec<(String, Option<String>)> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
 

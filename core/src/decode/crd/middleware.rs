@@ -278,7 +278,9 @@ impl Ctx<'_> {
         if auth.secret.is_empty() {
             return Err("auth secret must be set".to_string());
         }
-        let users = match self.secret(obj, &mw_path("basicAuth"), ns, &auth.secret) {
+        let lookup = self.secret(obj, &mw_path("basicAuth"), ns, &auth.secret);
+        let users_assumed = matches!(lookup, Lookup::Assumed);
+        let users = match lookup {
             Lookup::Missing => return Err(format!("secret '{ns}/{}' not found", auth.secret)),
             // Content unknown (not in the manifests, or watched as metadata
             // only): stand in one well-formed user, as the Secret is assumed
@@ -305,6 +307,7 @@ impl Ctx<'_> {
             realm: auth.realm.clone(),
             remove_header: auth.remove_header,
             header_field: auth.header_field.clone(),
+            users_assumed,
             ..BasicAuth::default()
         }))
     }
