@@ -283,9 +283,8 @@ impl Ctx<'_> {
         let users = match lookup {
             Lookup::Missing => return Err(format!("secret '{ns}/{}' not found", auth.secret)),
             // Content unknown (not in the manifests, or watched as metadata
-            // only): stand in one well-formed user, as the Secret is assumed
-            // to hold valid ones; an empty list would read "no users found".
-            Lookup::Assumed => vec![format!("{}:{{SHA}}assumed", auth.secret)],
+            // only): `users_assumed` tells validation the Secret holds users.
+            Lookup::Assumed => Vec::new(),
             Lookup::Found(secret) if secret.type_ == "kubernetes.io/basic-auth" => {
                 let (Some(user), Some(password)) =
                     (secret.data.get("username"), secret.data.get("password"))
