@@ -300,6 +300,7 @@ mod tests {
             sources: vec![SourceHealth {
                 name: "files".into(),
                 healthy: false,
+                synced: true,
                 detail: "read error & <oops>".into(),
                 last_change_unix: Some(1_700_000_000),
                 objects: 3,

@@ -36,6 +36,7 @@ fn the_homelab_status_page_renders_in_chromium() {
             SourceHealth {
                 name: "kubernetes".into(),
                 healthy: true,
+                synced: true,
                 detail: "watching 10 traefik.io kinds".into(),
                 last_change_unix: Some(1_764_000_000),
                 objects: 6,
@@ -43,6 +44,7 @@ fn the_homelab_status_page_renders_in_chromium() {
             SourceHealth {
                 name: "consul".into(),
                 healthy: false,
+                synced: true,
                 detail: "connection refused <127.0.0.1:8500>".into(),
                 last_change_unix: None,
                 objects: 0,
