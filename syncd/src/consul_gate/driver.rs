@@ -9,13 +9,13 @@ use super::machine::{Action, Input, Machine, Mode};
 use super::ownership::Ownership;
 use super::verdict::{PromotedSummary, StatusDoc, StatusItem, evaluate, rfc3339};
 use crate::consul::{ConsulClient, ConsulError, KvEntry, KvList, TxnOp};
+use crate::daemon::view_loop::Update;
 use crate::view::Snapshot;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sync_core::decode::consul_kv::{KvPair, decode_provider};
 use sync_core::promote::{KvOp, LiveEntry, PlanInput, plan};
-use crate::daemon::view_loop::Update;
 use tokio::sync::{mpsc, watch};
 
 /// What the gate is told.
@@ -116,9 +116,20 @@ impl Gate {
     pub async fn dry_run(
         &mut self,
         snapshot: &Snapshot,
-    ) -> Result<(super::verdict::Evaluation, Option<sync_core::promote::PromotionPlan>), ConsulError> {
+    ) -> Result<
+        (
+            super::verdict::Evaluation,
+            Option<sync_core::promote::PromotionPlan>,
+        ),
+        ConsulError,
+    > {
         let (index, entries) = self.staging.clone().unwrap_or_default();
-        let eval = evaluate(&snapshot.inputs, &pairs(&entries), root_of(&self.cfg.staging_prefix), index);
+        let eval = evaluate(
+            &snapshot.inputs,
+            &pairs(&entries),
+            root_of(&self.cfg.staging_prefix),
+            index,
+        );
         if !eval.accepted() {
             return Ok((eval, None));
         }
@@ -129,11 +140,19 @@ impl Gate {
     fn relative_staging(&self, entries: &[KvEntry]) -> BTreeMap<String, Vec<u8>> {
         entries
             .iter()
-            .filter_map(|e| Some((relative(&e.key, &self.cfg.staging_prefix)?.to_string(), e.value.clone())))
+            .filter_map(|e| {
+                Some((
+                    relative(&e.key, &self.cfg.staging_prefix)?.to_string(),
+                    e.value.clone(),
+                ))
+            })
             .collect()
     }
 
-    async fn plan_input(&mut self, staging: BTreeMap<String, Vec<u8>>) -> Result<PlanInput, ConsulError> {
+    async fn plan_input(
+        &mut self,
+        staging: BTreeMap<String, Vec<u8>>,
+    ) -> Result<PlanInput, ConsulError> {
         let owned = self.ownership().await?;
         let live = self.client.list(&self.cfg.live_prefix, None).await?;
         let live: BTreeMap<String, LiveEntry> = live
@@ -142,7 +161,10 @@ impl Gate {
             .filter_map(|e| {
                 Some((
                     relative(&e.key, &self.cfg.live_prefix)?.to_string(),
-                    LiveEntry { value: e.value.clone(), modify_index: e.modify_index },
+                    LiveEntry {
+                        value: e.value.clone(),
+                        modify_index: e.modify_index,
+                    },
                 ))
             })
             .collect();
@@ -158,7 +180,12 @@ impl Gate {
 
     /// Judge the current staging revision, promote it when accepted and
     /// `promote`, write the status key when `write_status`; returns the status.
-    pub async fn run_once(&mut self, snapshot: &Snapshot, promote: bool, write_status: bool) -> Option<StatusDoc> {
+    pub async fn run_once(
+        &mut self,
+        snapshot: &Snapshot,
+        promote: bool,
+        write_status: bool,
+    ) -> Option<StatusDoc> {
         let doc = match self.cfg.mode {
             Mode::Audit => self.audit(snapshot).await,
             Mode::Promote => self.judge(snapshot, promote).await,
@@ -197,8 +224,11 @@ impl Gate {
             return false;
         };
         let same_revision = last.staging_index == doc.staging_index;
-        let quiet_rerun = doc.verdict == "unchanged" && matches!(last.verdict.as_str(), "promoted" | "unchanged");
-        let same_verdict = last.verdict == doc.verdict && last.errors == doc.errors && last.warnings == doc.warnings;
+        let quiet_rerun =
+            doc.verdict == "unchanged" && matches!(last.verdict.as_str(), "promoted" | "unchanged");
+        let same_verdict = last.verdict == doc.verdict
+            && last.errors == doc.errors
+            && last.warnings == doc.warnings;
         same_revision && (quiet_rerun || same_verdict)
     }
 
@@ -208,19 +238,33 @@ impl Gate {
             Ok(l) => l,
             Err(e) => return Some(error_doc(0, &e)),
         };
-        let eval = evaluate(&snapshot.inputs, &pairs(&live.pairs), root_of(&self.cfg.live_prefix), live.index);
+        let eval = evaluate(
+            &snapshot.inputs,
+            &pairs(&live.pairs),
+            root_of(&self.cfg.live_prefix),
+            live.index,
+        );
         let verdict = if eval.accepted() { "audit" } else { "rejected" };
-        Some(doc_from(verdict, &eval, format!(
-            "audit of {}: {} error(s), {} warning(s); nothing is promoted in audit mode",
-            self.cfg.live_prefix,
-            eval.blocking.len(),
-            eval.warnings.len()
-        )))
+        Some(doc_from(
+            verdict,
+            &eval,
+            format!(
+                "audit of {}: {} error(s), {} warning(s); nothing is promoted in audit mode",
+                self.cfg.live_prefix,
+                eval.blocking.len(),
+                eval.warnings.len()
+            ),
+        ))
     }
 
     async fn judge(&mut self, snapshot: &Snapshot, promote: bool) -> Option<StatusDoc> {
         let (index, entries) = self.staging.clone()?;
-        let eval = evaluate(&snapshot.inputs, &pairs(&entries), root_of(&self.cfg.staging_prefix), index);
+        let eval = evaluate(
+            &snapshot.inputs,
+            &pairs(&entries),
+            root_of(&self.cfg.staging_prefix),
+            index,
+        );
         if !eval.accepted() {
             let summary = format!(
                 "staging revision {index} NOT promoted: {} error(s); live is unchanged and Traefik keeps serving it",
@@ -229,16 +273,32 @@ impl Gate {
             return Some(doc_from("rejected", &eval, summary));
         }
         if !promote {
-            return Some(doc_from("accepted", &eval, format!("staging revision {index} is valid (this replica does not promote)")));
+            return Some(doc_from(
+                "accepted",
+                &eval,
+                format!("staging revision {index} is valid (this replica does not promote)"),
+            ));
         }
         let staging = self.relative_staging(&entries);
         match self.promote(staging).await {
             Ok((summary, promoted)) => {
-                let mut doc = doc_from(if promoted.is_some() { "promoted" } else { "unchanged" }, &eval, summary);
+                let mut doc = doc_from(
+                    if promoted.is_some() {
+                        "promoted"
+                    } else {
+                        "unchanged"
+                    },
+                    &eval,
+                    summary,
+                );
                 doc.promoted = promoted;
                 Some(doc)
             }
-            Err(PromoteError::Conflict(text)) => Some(doc_from("conflict", &eval, text)),
+            Err(PromoteError::Conflict(text, items)) => {
+                let mut doc = doc_from("conflict", &eval, text);
+                doc.errors.extend(items);
+                Some(doc)
+            }
             Err(PromoteError::Consul(e)) => Some(error_doc(index, &e)),
             Err(PromoteError::LostLeadership) => None,
         }
@@ -260,31 +320,61 @@ impl Gate {
         Ok(o)
     }
 
-    async fn promote(&mut self, staging: BTreeMap<String, Vec<u8>>) -> Result<(String, Option<PromotedSummary>), PromoteError> {
+    async fn promote(
+        &mut self,
+        staging: BTreeMap<String, Vec<u8>>,
+    ) -> Result<(String, Option<PromotedSummary>), PromoteError> {
         let owned = self.ownership().await.map_err(PromoteError::Consul)?;
-        let input = self.plan_input(staging).await.map_err(PromoteError::Consul)?;
+        let input = self
+            .plan_input(staging)
+            .await
+            .map_err(PromoteError::Consul)?;
         let p = plan(&input);
         if p.is_blocked() {
-            return Err(PromoteError::Conflict(format!(
-                "NOT promoted: live was edited behind the gate's back; copy those edits into staging (or delete them from live), then save staging again.\n{}",
-                p.summary()
-            )));
+            // Each conflicting key also goes into `errors`, so the status
+            // document names the live keys like it names staging typos.
+            let items = p
+                .conflicts
+                .iter()
+                .map(|c| conflict_item(&self.cfg.live_prefix, c))
+                .collect();
+            return Err(PromoteError::Conflict(
+                format!(
+                    "NOT promoted: live was edited behind the gate's back; copy those edits into staging (or delete them from live), then save staging again.\n{}",
+                    p.summary()
+                ),
+                items,
+            ));
         }
         if p.is_noop() {
-            self.record(&owned, &p.owned_after, &input.live, &BTreeMap::new()).await?;
+            self.record(&owned, &p.owned_after, &input.live, &BTreeMap::new())
+                .await?;
             return Ok(("live already equals staging".to_string(), None));
         }
         let mut written: BTreeMap<String, u64> = BTreeMap::new();
         for batch in &p.batches {
             if !self.leader_now() {
-                tracing::warn!("leadership lost during a promotion: stopping before the next transaction");
+                tracing::warn!(
+                    "leadership lost during a promotion: stopping before the next transaction"
+                );
                 return Err(PromoteError::LostLeadership);
             }
             let ops: Vec<TxnOp> = batch.iter().map(|op| self.txn_op(op)).collect();
             let results = self.client.txn(&ops).await.map_err(|e| match e {
-                ConsulError::TxnRolledBack { .. } => PromoteError::Conflict(format!(
-                    "NOT promoted: live changed while promoting ({e}); the gate tries again at the next change"
-                )),
+                // Consul reports a token lacking key:write as a rolled-back
+                // transaction (409), not a 403: that is a configuration error
+                // to fix in the token's policy, not a race to retry.
+                ConsulError::TxnRolledBack { errors } if errors.iter().any(|(_, why)| why.starts_with("Permission denied")) => {
+                    PromoteError::Consul(ConsulError::PermissionDenied {
+                        method: "PUT".to_string(),
+                        path: "/v1/txn".to_string(),
+                        body: errors.iter().map(|(i, why)| format!("operation {i}: {why}")).collect::<Vec<_>>().join("; "),
+                    })
+                }
+                ConsulError::TxnRolledBack { .. } => PromoteError::Conflict(
+                    format!("NOT promoted: live changed while promoting ({e}); the gate tries again at the next change"),
+                    Vec::new(),
+                ),
                 other => PromoteError::Consul(other),
             })?;
             for r in results {
@@ -293,9 +383,28 @@ impl Gate {
                 }
             }
         }
-        self.record(&owned, &p.owned_after, &input.live, &p.sets.iter().map(|(k, v)| (k.clone(), (v.clone(), written.get(k).copied().unwrap_or(0)))).collect()).await?;
-        let summary = PromotedSummary { set: p.sets.len(), deleted: p.deletes.len(), transactions: p.batches.len() };
-        Ok((format!("promoted: {}", p.summary().lines().next().unwrap_or_default()), Some(summary)))
+        self.record(
+            &owned,
+            &p.owned_after,
+            &input.live,
+            &p.sets
+                .iter()
+                .map(|(k, v)| (k.clone(), (v.clone(), written.get(k).copied().unwrap_or(0))))
+                .collect(),
+        )
+        .await?;
+        let summary = PromotedSummary {
+            set: p.sets.len(),
+            deleted: p.deletes.len(),
+            transactions: p.batches.len(),
+        };
+        Ok((
+            format!(
+                "promoted: {}",
+                p.summary().lines().next().unwrap_or_default()
+            ),
+            Some(summary),
+        ))
     }
 
     /// Persist what the gate owns now: written keys with their new index,
@@ -310,7 +419,10 @@ impl Gate {
         let mut next = Ownership::default();
         for key in owned_after {
             let entry = match written.get(key) {
-                Some((value, index)) => LiveEntry { value: value.clone(), modify_index: *index },
+                Some((value, index)) => LiveEntry {
+                    value: value.clone(),
+                    modify_index: *index,
+                },
                 None => match live.get(key).or_else(|| before.entries.get(key)) {
                     Some(e) => e.clone(),
                     None => continue,
@@ -320,7 +432,10 @@ impl Gate {
         }
         if Some(&next) != self.ownership.as_ref() {
             let body = next.to_json(&self.cfg.live_prefix);
-            self.client.put(&self.cfg.state_key, &body, None).await.map_err(PromoteError::Consul)?;
+            self.client
+                .put(&self.cfg.state_key, &body, None)
+                .await
+                .map_err(PromoteError::Consul)?;
         }
         self.ownership = Some(next);
         Ok(())
@@ -329,9 +444,30 @@ impl Gate {
     fn txn_op(&self, op: &KvOp) -> TxnOp {
         let full = |k: &str| format!("{}{}", self.cfg.live_prefix, k);
         match op {
-            KvOp::Set { key, value, cas: Some(index) } => TxnOp::Cas { key: full(key), value: value.clone(), index: *index },
-            KvOp::Set { key, value, cas: None } => TxnOp::Set { key: full(key), value: value.clone() },
-            KvOp::Delete { key, cas: Some(index) } => TxnOp::DeleteCas { key: full(key), index: *index },
+            KvOp::Set {
+                key,
+                value,
+                cas: Some(index),
+            } => TxnOp::Cas {
+                key: full(key),
+                value: value.clone(),
+                index: *index,
+            },
+            KvOp::Set {
+                key,
+                value,
+                cas: None,
+            } => TxnOp::Set {
+                key: full(key),
+                value: value.clone(),
+            },
+            KvOp::Delete {
+                key,
+                cas: Some(index),
+            } => TxnOp::DeleteCas {
+                key: full(key),
+                index: *index,
+            },
             KvOp::Delete { key, cas: None } => TxnOp::Delete { key: full(key) },
         }
     }
@@ -342,9 +478,42 @@ impl Gate {
 }
 
 enum PromoteError {
-    Conflict(String),
+    Conflict(String, Vec<StatusItem>),
     Consul(ConsulError),
     LostLeadership,
+}
+
+fn conflict_item(live_prefix: &str, c: &sync_core::promote::Conflict) -> StatusItem {
+    use sync_core::promote::ConflictKind;
+    let show = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let message = match &c.kind {
+        ConflictKind::EditedLive { promoted, live } => format!(
+            "edited in live since the gate wrote it (gate wrote {:?}, live holds {:?})",
+            show(promoted),
+            show(live)
+        ),
+        ConflictKind::DeletedLive { promoted } => {
+            format!(
+                "deleted from live since the gate wrote it (gate wrote {:?})",
+                show(promoted)
+            )
+        }
+        ConflictKind::NotOwned { live } => {
+            format!(
+                "exists in live but was not written by the gate (live holds {:?})",
+                show(live)
+            )
+        }
+    };
+    StatusItem {
+        key: Some(format!("{live_prefix}{}", c.key)),
+        object: None,
+        code: "consul-live-conflict".to_string(),
+        message,
+        help: Some(
+            "copy the live edit into staging (or undo it in live), or run syncd with --consul-overwrite-conflicts to overwrite it".to_string(),
+        ),
+    }
 }
 
 fn doc_from(verdict: &str, eval: &super::verdict::Evaluation, summary: String) -> StatusDoc {
@@ -393,7 +562,11 @@ pub async fn run(
     let mut gate = Gate::new(client, cfg, leader.clone(), report);
     let mut pending = machine.step(Input::Leader(*leader.borrow()), Instant::now());
     loop {
-        if let Some(Action::Run { promote, write_status }) = pending.take() {
+        if let Some(Action::Run {
+            promote,
+            write_status,
+        }) = pending.take()
+        {
             let snap = snapshots.borrow().clone();
             gate.run_once(&snap, promote, write_status).await;
             pending = machine.step(Input::Done, Instant::now());
