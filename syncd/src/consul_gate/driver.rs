@@ -85,7 +85,13 @@ pub struct Gate {
     ownership: Option<Ownership>,
     report: watch::Sender<GateReport>,
     leader: watch::Receiver<bool>,
+    // Operations per transaction: Consul 1.14+ allows 128, older servers 64;
+    // lowered on the first "too many operations" answer.
+    max_ops: usize,
 }
+
+/// Consul's per-transaction limit before 1.14.
+const OLD_MAX_TXN_OPS: usize = 64;
 
 impl Gate {
     /// A gate writing through `client`; `leader` is checked before every transaction.
@@ -102,6 +108,7 @@ impl Gate {
             ownership: None,
             report,
             leader,
+            max_ops: ConsulClient::MAX_TXN_OPS,
         }
     }
 
@@ -173,7 +180,7 @@ impl Gate {
             live,
             owned: owned.entries.keys().cloned().collect(),
             previous: owned.entries,
-            max_ops: ConsulClient::MAX_TXN_OPS,
+            max_ops: self.max_ops,
             overwrite_conflicts: self.cfg.overwrite_conflicts,
         })
     }
@@ -280,7 +287,20 @@ impl Gate {
             ));
         }
         let staging = self.relative_staging(&entries);
-        match self.promote(staging).await {
+        let mut outcome = self.promote(staging.clone()).await;
+        if let Err(PromoteError::Consul(ConsulError::TooManyTxnOps { .. })) = &outcome
+            && self.max_ops > OLD_MAX_TXN_OPS
+        {
+            // A pre-1.14 server: plan again in smaller transactions. Batches
+            // already applied equal staging, so the new plan skips them.
+            tracing::warn!(
+                "Consul refused {} operations in one transaction: using {OLD_MAX_TXN_OPS} from now on",
+                self.max_ops
+            );
+            self.max_ops = OLD_MAX_TXN_OPS;
+            outcome = self.promote(staging).await;
+        }
+        match outcome {
             Ok((summary, promoted)) => {
                 let mut doc = doc_from(
                     if promoted.is_some() {
