@@ -734,6 +734,12 @@ async fn syncctl_consul_export_import_diff_promote() -> Result<()> {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("transaction 1"), "{out}");
     assert!(out.contains("dry run"), "{out}");
+    assert!(
+        out.contains(
+            "set    traefik/http/routers/wiki/rule = \"Host(`wiki.gate.test`)\" (only if absent)"
+        ),
+        "{out}"
+    );
     assert_eq!(s.double.index(), index, "dry run wrote something");
     assert!(!live_keys(&s.double).contains_key("traefik/http/routers/wiki/rule"));
     println!("dry run:\n{out}");
