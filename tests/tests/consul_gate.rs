@@ -429,6 +429,21 @@ async fn a_300_key_change_never_shows_a_dangling_reference() -> Result<()> {
     assert!(bad.is_empty(), "Traefik saw dangling references: {bad:#?}");
     assert_eq!(live_keys(&s.double).len(), 4, "{:?}", live_keys(&s.double));
     println!("removal: {doc} ; gone from Traefik in {gone_after:?}; {polls} polls, none dangling");
+
+    // Emptying staging entirely is promoted, with a warning that Traefik
+    // will not apply it (it skips empty provider configurations).
+    for (k, _) in router_keys(STAGING, "keep", &backend.url()) {
+        s.double.delete(&k);
+    }
+    let empty = wait_status(&s.double, &syncd, "empty staging promoted", |d| {
+        d["verdict"] == "promoted" && d["promoted"]["deleted"] == 4
+    })
+    .await?;
+    assert_eq!(
+        empty["warnings"][0]["code"], "consul-empty-configuration",
+        "{empty}"
+    );
+    assert!(live_keys(&s.double).is_empty());
     Ok(())
 }
 

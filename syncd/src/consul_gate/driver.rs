@@ -287,6 +287,7 @@ impl Gate {
             ));
         }
         let staging = self.relative_staging(&entries);
+        let empty = traefik_skips_as_empty(&staging);
         let mut outcome = self.promote(staging.clone()).await;
         if let Err(PromoteError::Consul(ConsulError::TooManyTxnOps { .. })) = &outcome
             && self.max_ops > OLD_MAX_TXN_OPS
@@ -312,6 +313,9 @@ impl Gate {
                     summary,
                 );
                 doc.promoted = promoted;
+                if empty {
+                    doc.warnings.push(empty_warning(&self.cfg.live_prefix));
+                }
                 Some(doc)
             }
             Err(PromoteError::Conflict(text, items)) => {
@@ -501,6 +505,39 @@ enum PromoteError {
     Conflict(String, Vec<StatusItem>),
     Consul(ConsulError),
     LostLeadership,
+}
+
+/// Whether Traefik would read these keys as an empty configuration, which it
+/// skips, keeping the previous one (pkg/server/configurationwatcher.go,
+/// isEmptyConfiguration): no router, service, middleware or TLS section.
+fn traefik_skips_as_empty(keys: &BTreeMap<String, Vec<u8>>) -> bool {
+    const SECTIONS: [&str; 11] = [
+        "http/routers/",
+        "http/services/",
+        "http/middlewares/",
+        "tcp/routers/",
+        "tcp/services/",
+        "tcp/middlewares/",
+        "udp/routers/",
+        "udp/services/",
+        "tls/certificates/",
+        "tls/stores/",
+        "tls/options/",
+    ];
+    !keys.keys().any(|k| {
+        let k = k.to_ascii_lowercase();
+        SECTIONS.iter().any(|s| k.starts_with(s))
+    })
+}
+
+fn empty_warning(live_prefix: &str) -> StatusItem {
+    StatusItem {
+        key: Some(live_prefix.to_string()),
+        object: None,
+        code: "consul-empty-configuration".to_string(),
+        message: "live now holds no router, service, middleware or TLS configuration: Traefik skips an empty provider configuration and keeps serving the previous Consul routers".to_string(),
+        help: Some("to stop serving Consul routes, keep at least one object in staging (or disable the consul provider)".to_string()),
+    }
 }
 
 fn conflict_item(live_prefix: &str, c: &sync_core::promote::Conflict) -> StatusItem {
