@@ -119,9 +119,15 @@ def main():
             wait_http(f"{api}/api/rawdata")
             log = open(os.path.join(d, "syncd.log"), "w")
             procs.append(subprocess.Popen(
-                [syncd, "run", "--no-kube", "--static", st, "--listen", f"127.0.0.1:{syncd_port}", "--consul-addr", consul],
+                [syncd, "run", "--no-kube", "--consul", "--static", st, "--listen", f"127.0.0.1:{syncd_port}", "--consul-addr", consul],
                 stdout=log, stderr=log))
-            wait_http(f"http://127.0.0.1:{syncd_port}/readyz")
+            try:
+                wait_http(f"http://127.0.0.1:{syncd_port}/readyz")
+            except SystemExit:
+                log.flush()
+                with open(log.name) as f:
+                    sys.stderr.write(f.read()[-3000:])
+                raise
             direct, staged = [], []
             for i in range(trials):
                 txn(consul, edit("traefik/", f"d{i}"))

@@ -85,7 +85,13 @@ pub struct Gate {
     ownership: Option<Ownership>,
     report: watch::Sender<GateReport>,
     leader: watch::Receiver<bool>,
+    // Operations per transaction: Consul 1.14+ allows 128, older servers 64;
+    // lowered on the first "too many operations" answer.
+    max_ops: usize,
 }
+
+/// Consul's per-transaction limit before 1.14.
+const OLD_MAX_TXN_OPS: usize = 64;
 
 impl Gate {
     /// A gate writing through `client`; `leader` is checked before every transaction.
@@ -102,6 +108,7 @@ impl Gate {
             ownership: None,
             report,
             leader,
+            max_ops: ConsulClient::MAX_TXN_OPS,
         }
     }
 
@@ -182,7 +189,7 @@ impl Gate {
             live,
             owned: owned.entries.keys().cloned().collect(),
             previous: owned.entries,
-            max_ops: ConsulClient::MAX_TXN_OPS,
+            max_ops: self.max_ops,
             overwrite_conflicts: self.cfg.overwrite_conflicts,
         })
     }
@@ -284,7 +291,21 @@ impl Gate {
             ));
         }
         let staging = self.relative_staging(&entries);
-        match self.promote(staging).await {
+        let empty = traefik_skips_as_empty(&staging);
+        let mut outcome = self.promote(staging.clone()).await;
+        if let Err(PromoteError::Consul(ConsulError::TooManyTxnOps { .. })) = &outcome
+            && self.max_ops > OLD_MAX_TXN_OPS
+        {
+            // A pre-1.14 server: plan again in smaller transactions. Batches
+            // already applied equal staging, so the new plan skips them.
+            tracing::warn!(
+                "Consul refused {} operations in one transaction: using {OLD_MAX_TXN_OPS} from now on",
+                self.max_ops
+            );
+            self.max_ops = OLD_MAX_TXN_OPS;
+            outcome = self.promote(staging).await;
+        }
+        match outcome {
             Ok((summary, promoted)) => {
                 let mut doc = doc_from(
                     if promoted.is_some() {
@@ -296,9 +317,16 @@ impl Gate {
                     summary,
                 );
                 doc.promoted = promoted;
+                if empty {
+                    doc.warnings.push(empty_warning(&self.cfg.live_prefix));
+                }
                 Some(doc)
             }
-            Err(PromoteError::Conflict(text)) => Some(doc_from("conflict", &eval, text)),
+            Err(PromoteError::Conflict(text, items)) => {
+                let mut doc = doc_from("conflict", &eval, text);
+                doc.errors.extend(items);
+                Some(doc)
+            }
             Err(PromoteError::Consul(e)) => Some(error_doc(index, &e)),
             Err(PromoteError::LostLeadership) => None,
         }
@@ -331,10 +359,20 @@ impl Gate {
             .map_err(PromoteError::Consul)?;
         let p = plan(&input);
         if p.is_blocked() {
-            return Err(PromoteError::Conflict(format!(
-                "NOT promoted: live was edited behind the gate's back; copy those edits into staging (or delete them from live), then save staging again.\n{}",
-                p.summary()
-            )));
+            // Each conflicting key also goes into `errors`, so the status
+            // document names the live keys like it names staging typos.
+            let items = p
+                .conflicts
+                .iter()
+                .map(|c| conflict_item(&self.cfg.live_prefix, c))
+                .collect();
+            return Err(PromoteError::Conflict(
+                format!(
+                    "NOT promoted: live was edited behind the gate's back; copy those edits into staging (or delete them from live), then save staging again.\n{}",
+                    p.summary()
+                ),
+                items,
+            ));
         }
         if p.is_noop() {
             self.record(&owned, &p.owned_after, &input.live, &BTreeMap::new())
@@ -351,9 +389,20 @@ impl Gate {
             }
             let ops: Vec<TxnOp> = batch.iter().map(|op| self.txn_op(op)).collect();
             let results = self.client.txn(&ops).await.map_err(|e| match e {
-                ConsulError::TxnRolledBack { .. } => PromoteError::Conflict(format!(
-                    "NOT promoted: live changed while promoting ({e}); the gate tries again at the next change"
-                )),
+                // Consul reports a token lacking key:write as a rolled-back
+                // transaction (409), not a 403: that is a configuration error
+                // to fix in the token's policy, not a race to retry.
+                ConsulError::TxnRolledBack { errors } if errors.iter().any(|(_, why)| why.starts_with("Permission denied")) => {
+                    PromoteError::Consul(ConsulError::PermissionDenied {
+                        method: "PUT".to_string(),
+                        path: "/v1/txn".to_string(),
+                        body: errors.iter().map(|(i, why)| format!("operation {i}: {why}")).collect::<Vec<_>>().join("; "),
+                    })
+                }
+                ConsulError::TxnRolledBack { .. } => PromoteError::Conflict(
+                    format!("NOT promoted: live changed while promoting ({e}); the gate tries again at the next change"),
+                    Vec::new(),
+                ),
                 other => PromoteError::Consul(other),
             })?;
             for r in results {
@@ -457,9 +506,75 @@ impl Gate {
 }
 
 enum PromoteError {
-    Conflict(String),
+    Conflict(String, Vec<StatusItem>),
     Consul(ConsulError),
     LostLeadership,
+}
+
+/// Whether Traefik would read these keys as an empty configuration, which it
+/// skips, keeping the previous one (pkg/server/configurationwatcher.go,
+/// isEmptyConfiguration): no router, service, middleware or TLS section.
+fn traefik_skips_as_empty(keys: &BTreeMap<String, Vec<u8>>) -> bool {
+    const SECTIONS: [&str; 11] = [
+        "http/routers/",
+        "http/services/",
+        "http/middlewares/",
+        "tcp/routers/",
+        "tcp/services/",
+        "tcp/middlewares/",
+        "udp/routers/",
+        "udp/services/",
+        "tls/certificates/",
+        "tls/stores/",
+        "tls/options/",
+    ];
+    !keys.keys().any(|k| {
+        let k = k.to_ascii_lowercase();
+        SECTIONS.iter().any(|s| k.starts_with(s))
+    })
+}
+
+fn empty_warning(live_prefix: &str) -> StatusItem {
+    StatusItem {
+        key: Some(live_prefix.to_string()),
+        object: None,
+        code: "consul-empty-configuration".to_string(),
+        message: "live now holds no router, service, middleware or TLS configuration: Traefik skips an empty provider configuration and keeps serving the previous Consul routers".to_string(),
+        help: Some("to stop serving Consul routes, keep at least one object in staging (or disable the consul provider)".to_string()),
+    }
+}
+
+fn conflict_item(live_prefix: &str, c: &sync_core::promote::Conflict) -> StatusItem {
+    use sync_core::promote::ConflictKind;
+    let show = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let message = match &c.kind {
+        ConflictKind::EditedLive { promoted, live } => format!(
+            "edited in live since the gate wrote it (gate wrote {:?}, live holds {:?})",
+            show(promoted),
+            show(live)
+        ),
+        ConflictKind::DeletedLive { promoted } => {
+            format!(
+                "deleted from live since the gate wrote it (gate wrote {:?})",
+                show(promoted)
+            )
+        }
+        ConflictKind::NotOwned { live } => {
+            format!(
+                "exists in live but was not written by the gate (live holds {:?})",
+                show(live)
+            )
+        }
+    };
+    StatusItem {
+        key: Some(format!("{live_prefix}{}", c.key)),
+        object: None,
+        code: "consul-live-conflict".to_string(),
+        message,
+        help: Some(
+            "copy the live edit into staging (or undo it in live), or run syncd with --consul-overwrite-conflicts to overwrite it".to_string(),
+        ),
+    }
 }
 
 fn doc_from(verdict: &str, eval: &super::verdict::Evaluation, summary: String) -> StatusDoc {

@@ -339,6 +339,24 @@ async fn diff(a: DiffArgs) -> Result<ExitCode> {
     })
 }
 
+/// A planned operation for a person: full live key, value as text, CAS guard.
+fn op_line(live_prefix: &str, op: &sync_core::promote::KvOp) -> String {
+    use sync_core::promote::KvOp;
+    let guard = |cas: &Option<u64>| match cas {
+        Some(0) => " (only if absent)".to_string(),
+        Some(i) => format!(" (only if ModifyIndex is still {i})"),
+        None => " (unconditional)".to_string(),
+    };
+    match op {
+        KvOp::Set { key, value, cas } => format!(
+            "set    {live_prefix}{key} = {:?}{}",
+            String::from_utf8_lossy(value),
+            guard(cas)
+        ),
+        KvOp::Delete { key, cas } => format!("delete {live_prefix}{key}{}", guard(cas)),
+    }
+}
+
 /// One line per differing key: `+` only in `new`, `-` only in `old`, `~` changed.
 pub fn diff_lines(new: &BTreeMap<String, Vec<u8>>, old: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let show = |v: &[u8]| format!("{:?}", String::from_utf8_lossy(v));
@@ -430,7 +448,7 @@ async fn promote(a: PromoteArgs) -> Result<ExitCode> {
         for (i, batch) in plan.batches.iter().enumerate() {
             println!("transaction {}: {} operation(s)", i + 1, batch.len());
             for op in batch {
-                println!("  {op:?}");
+                println!("  {}", op_line(&a.prefixes.live_prefix, op));
             }
         }
         println!("(dry run: nothing written)");
