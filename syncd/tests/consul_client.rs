@@ -427,6 +427,56 @@ async fn refusals_are_clear() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_rotated_token_file_is_used_without_a_restart() -> Result<()> {
+    let acl = Acl {
+        tokens: vec![AclToken::new(
+            "new-secret",
+            "n3w-accessor",
+            vec![KeyPrefixRule::new("traefik/", KeyPolicy::Read)],
+        )],
+        anonymous: vec![],
+    };
+    let double = ConsulDouble::start_with(
+        vec![KvPair::new("traefik/http/routers/a/rule", "Host(`a`)")],
+        DoubleOptions {
+            acl: Some(acl),
+            ..DoubleOptions::default()
+        },
+    )
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "old-secret\n")?;
+    let args = syncd::consul::ConsulArgs {
+        consul_addr: double.url(),
+        consul_token_file: Some(token_file.clone()),
+        consul_ca_file: None,
+        consul_consistency: syncd::consul::Consistency::Default,
+        consul_wait: Duration::from_secs(1),
+        consul_timeout: Duration::from_secs(5),
+    };
+    let client = ConsulClient::new(&args.to_config()?)?;
+    let err = client.list("traefik/", None).await.unwrap_err();
+    assert!(err.to_string().contains("ACL not found"), "{err}");
+
+    // Kubelet-style rotation: a new file renamed over the old one.
+    let staged = dir.path().join("token.new");
+    std::fs::write(&staged, "new-secret\n")?;
+    let later = std::time::SystemTime::now() + Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&staged)?
+        .set_modified(later)?;
+    std::fs::rename(&staged, &token_file)?;
+    assert_eq!(client.list("traefik/", None).await?.pairs.len(), 1);
+
+    // A token file that disappears keeps the last good token.
+    std::fs::remove_file(&token_file)?;
+    assert_eq!(client.list("traefik/", None).await?.pairs.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
 async fn watch_follows_changes_outages_and_index_resets() -> Result<()> {
     let mut double = ConsulDouble::start(vec![KvPair::new("traefik/a", "1")]).await?;
     let client = client_for(&double, Duration::from_secs(3))?;

@@ -86,6 +86,9 @@ pub struct ConsulConfig {
     pub addr: String,
     /// ACL token sent as `X-Consul-Token`.
     pub token: Option<Token>,
+    /// Where `token` was read from: re-read when the file changes (a
+    /// Kubernetes Secret rotated under a mounted volume).
+    pub token_file: Option<PathBuf>,
     /// CA bundle (PEM) for https.
     pub ca_file: Option<PathBuf>,
     /// Read consistency.
@@ -102,6 +105,7 @@ impl ConsulConfig {
         ConsulConfig {
             addr: addr.to_owned(),
             token: None,
+            token_file: None,
             ca_file: None,
             consistency: Consistency::Default,
             wait: Duration::from_secs(60),
@@ -122,6 +126,7 @@ impl ConsulArgs {
         Ok(ConsulConfig {
             addr: self.consul_addr.clone(),
             token,
+            token_file: self.consul_token_file.clone(),
             ca_file: self.consul_ca_file.clone(),
             consistency: self.consul_consistency,
             wait: self.consul_wait,

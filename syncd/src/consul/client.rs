@@ -178,12 +178,55 @@ impl WireEntry {
     }
 }
 
+/// The ACL token, re-read from its file when the file changes, so a rotated
+/// Secret takes effect without a restart. A file that cannot be read (half
+/// written, briefly missing during a `..data` swap) keeps the last token.
+#[derive(Debug, Clone)]
+struct TokenSource {
+    file: Option<std::path::PathBuf>,
+    state: std::sync::Arc<std::sync::Mutex<(Option<Token>, Option<std::time::SystemTime>)>>,
+}
+
+impl TokenSource {
+    fn new(token: Option<Token>, file: Option<std::path::PathBuf>) -> Self {
+        let mtime = file.as_ref().and_then(|f| modified(f));
+        Self {
+            file,
+            state: std::sync::Arc::new(std::sync::Mutex::new((token, mtime))),
+        }
+    }
+
+    fn current(&self) -> Option<Token> {
+        let mut state = match self.state.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(file) = &self.file {
+            let mtime = modified(file);
+            if mtime.is_some() && mtime != state.1 {
+                match Token::from_file(file) {
+                    Ok(token) => {
+                        tracing::info!(file = %file.display(), "Consul token file changed; using the new token");
+                        *state = (token, mtime);
+                    }
+                    Err(e) => tracing::warn!("{e}; keeping the previous token"),
+                }
+            }
+        }
+        state.0.clone()
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 /// A Consul KV client. Cheap to clone (one connection pool).
 #[derive(Debug, Clone)]
 pub struct ConsulClient {
     http: reqwest::Client,
     base: String,
-    token: Option<Token>,
+    token: TokenSource,
     consistency: Consistency,
     wait: Duration,
     timeout: Duration,
@@ -258,7 +301,7 @@ impl ConsulClient {
         Ok(ConsulClient {
             http,
             base,
-            token: config.token.clone(),
+            token: TokenSource::new(config.token.clone(), config.token_file.clone()),
             consistency: config.consistency,
             wait: config.wait,
             timeout: config.timeout,
@@ -286,7 +329,7 @@ impl ConsulClient {
             }
         }
         let mut builder = self.http.request(method, url).timeout(self.timeout);
-        if let Some(token) = &self.token {
+        if let Some(token) = self.token.current() {
             builder = builder.header("X-Consul-Token", token.secret());
         }
         builder
