@@ -4,6 +4,7 @@
 //! configuration is escaped (router names, rules and messages come from
 //! users and must not become markup).
 
+use crate::consul_gate::verdict::StatusDoc;
 use crate::view::Snapshot;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -137,8 +138,46 @@ fn routers_section(out: &mut String, title: &str, routers: &BTreeMap<String, Rou
     }
 }
 
+/// The Consul gate's last verdict: what an operator who just saved staging
+/// in the Consul UI wants to see.
+fn gate_section(out: &mut String, doc: &StatusDoc) {
+    out.push_str("<h2>Consul gate</h2><p id=\"consul-gate\">");
+    let class = match doc.verdict.as_str() {
+        "promoted" | "unchanged" | "accepted" | "audit" => "ok",
+        "conflict" => "warn",
+        _ => "bad",
+    };
+    badge(out, class, &doc.verdict);
+    let _ = write!(
+        out,
+        " staging revision {} — {} (checked {})</p>",
+        doc.staging_index,
+        escape(&doc.summary),
+        escape(&doc.checked_at)
+    );
+    if doc.errors.is_empty() {
+        return;
+    }
+    out.push_str("<table class=\"gate\"><thead><tr><th>key</th><th>message</th><th>fix</th></tr></thead><tbody>");
+    for e in &doc.errors {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(e.key.as_deref().or(e.object.as_deref()).unwrap_or("")),
+            escape(&e.message),
+            escape(e.help.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</tbody></table>");
+}
+
 /// The whole page for one snapshot.
 pub fn render(snapshot: &Snapshot) -> String {
+    render_with_gate(snapshot, None)
+}
+
+/// The page with the Consul gate's last verdict under the sources.
+pub fn render_with_gate(snapshot: &Snapshot, gate: Option<&StatusDoc>) -> String {
     let report = &snapshot.report;
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (
@@ -196,6 +235,9 @@ pub fn render(snapshot: &Snapshot) -> String {
         );
     }
     out.push_str("</tbody></table>");
+    if let Some(doc) = gate {
+        gate_section(&mut out, doc);
+    }
 
     if !report.providers.is_empty() {
         out.push_str("<h2>Providers</h2><table class=\"providers\"><thead><tr><th>provider</th><th>status</th><th>errors</th></tr></thead><tbody>");
@@ -244,6 +286,36 @@ pub fn render(snapshot: &Snapshot) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_section_shows_the_verdict_and_each_error_escaped() {
+        let doc = StatusDoc {
+            verdict: "rejected".into(),
+            summary: "staging revision 9 NOT promoted".into(),
+            staging_index: 9,
+            checked_at: "2026-11-25T21:03:54Z".into(),
+            errors: vec![crate::consul_gate::verdict::StatusItem {
+                key: Some("traefik-staging/http/routers/a/servce".into()),
+                object: None,
+                code: "provider-rejected".into(),
+                message: "field not found, node: <servce>".into(),
+                help: Some("check the spelling".into()),
+            }],
+            warnings: Vec::new(),
+            promoted: None,
+        };
+        let html = render_with_gate(&Snapshot::default(), Some(&doc));
+        assert!(html.contains("id=\"consul-gate\""), "{html}");
+        assert!(html.contains("rejected") && html.contains("staging revision 9"));
+        assert!(html.contains("traefik-staging/http/routers/a/servce"));
+        assert!(html.contains("node: &lt;servce&gt;"), "escaped");
+        assert!(!render(&Snapshot::default()).contains("consul-gate"));
+    }
 }
 
 #[cfg(test)]

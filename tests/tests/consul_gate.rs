@@ -236,6 +236,13 @@ async fn a_staged_typo_is_not_promoted_and_the_fix_is() -> Result<()> {
         "{item}"
     );
     println!("typo rejected: {}", item);
+    // The status page shows the same verdict to a person.
+    let (status, _, page) = syncd.get("/").await?;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"consul-gate\"") && page.contains(typo),
+        "the status page does not show the gate's verdict"
+    );
     assert!(
         !live_keys(&s.double).keys().any(|k| k.contains("wiki")),
         "a rejected revision reached live"

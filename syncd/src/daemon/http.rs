@@ -53,6 +53,8 @@ pub struct AppState {
     pub is_leader: watch::Receiver<bool>,
     /// The metrics registry.
     pub metrics: Arc<Metrics>,
+    /// The Consul gate's reports, when the gate runs (shown on the page).
+    pub gate: Option<watch::Receiver<crate::consul_gate::driver::GateReport>>,
 }
 
 /// The whole API as one router (the integrator merges more routes into it).
@@ -91,7 +93,8 @@ fn error(status: StatusCode, message: String) -> Response {
 
 async fn index(State(s): State<AppState>) -> Html<String> {
     let snap = s.snapshot.borrow().clone();
-    Html(crate::status_page::render(&snap))
+    let gate = s.gate.as_ref().and_then(|g| g.borrow().last.clone());
+    Html(crate::status_page::render_with_gate(&snap, gate.as_ref()))
 }
 
 async fn report(State(s): State<AppState>) -> Response {

@@ -151,6 +151,7 @@ pub fn start(cfg: DaemonConfig, kube: Option<Client>, metrics: Arc<Metrics>) -> 
         snapshot: snap_rx.clone(),
         is_leader: leader_rx.clone(),
         metrics,
+        gate: None,
     };
     Running {
         updates: tx,

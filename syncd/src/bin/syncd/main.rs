@@ -295,7 +295,8 @@ async fn run(a: RunArgs) -> Result<()> {
     }
     tracing::info!(listen = %a.listen, identity = %identity, "syncd serving");
     warm_admission_index(running.snapshots.clone());
-    let mut app = http::router(running.app.clone());
+    let mut app_state = running.app.clone();
+    let mut gate_router = None;
     let mut _gate = None;
     if let Some(client) = consul {
         let cfg = GateConfig {
@@ -318,8 +319,13 @@ async fn run(a: RunArgs) -> Result<()> {
             running.shutdown.subscribe(),
             gate_metrics,
         );
-        app = app.merge(gate_service::router(handles.report.clone()));
+        app_state.gate = Some(handles.report.clone());
+        gate_router = Some(gate_service::router(handles.report.clone()));
         _gate = Some(handles);
+    }
+    let mut app = http::router(app_state);
+    if let Some(r) = gate_router {
+        app = app.merge(r);
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
