@@ -622,6 +622,7 @@ pub async fn run(
     let live_root = root_of(&cfg.live_prefix).to_string();
     let mut gate = Gate::new(client, cfg, leader.clone(), report);
     let mut retry = Retry::default();
+    let mut staging_open = true;
     let mut pending = machine.step(Input::Leader(*leader.borrow()), Instant::now());
     loop {
         if let Some(Action::Run {
@@ -647,8 +648,10 @@ pub async fn run(
                 if *shutdown.borrow() { return; }
                 continue;
             }
-            r = staging.changed() => {
-                if r.is_err() { return; }
+            // In audit mode nobody sends on `staging`: its closed channel
+            // must not end the loop.
+            r = staging.changed(), if staging_open => {
+                if r.is_err() { staging_open = false; continue; }
                 let s = staging.borrow_and_update().clone();
                 gate.staging = s.map(|s| (s.index, s.pairs.clone()));
                 Input::SourceChanged
