@@ -126,13 +126,18 @@ pub struct CrossVerdict {
     pub extra: Vec<Finding>,
 }
 
-fn error_messages(remote: &serde_json::Value) -> std::collections::HashSet<&str> {
+/// The error findings of syncd's report.
+fn remote_errors(remote: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
     remote
         .get("findings")
         .and_then(|f| f.as_array())
         .into_iter()
         .flatten()
         .filter(|f| f.get("severity").and_then(|s| s.as_str()) == Some("error"))
+}
+
+fn error_messages(remote: &serde_json::Value) -> std::collections::HashSet<&str> {
+    remote_errors(remote)
         .filter_map(|f| f.get("message")?.as_str())
         .collect()
 }
@@ -158,13 +163,8 @@ fn resolved_locally_only(
 fn cross_provider_errors(remote: &serde_json::Value, local: &Report) -> Vec<Finding> {
     let known: std::collections::HashSet<&str> =
         local.findings.iter().map(|f| f.message.as_str()).collect();
-    let Some(findings) = remote.get("findings").and_then(|f| f.as_array()) else {
-        return Vec::new();
-    };
     let suffix = format!("@{}", names::FILE);
-    findings
-        .iter()
-        .filter(|f| f.get("severity").and_then(|s| s.as_str()) == Some("error"))
+    remote_errors(remote)
         .filter(|f| {
             let object = f.get("object").and_then(|o| o.as_str()).unwrap_or("");
             let provider = f.pointer("/source/provider").and_then(|p| p.as_str());

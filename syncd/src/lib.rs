@@ -4,6 +4,9 @@
 /// a blocking-query prefix watch with health (staging→live gate, `syncctl consul`).
 pub mod consul;
 
+/// Command-line pieces shared by the daemons (log format, durations, `main`).
+pub mod cli;
+
 /// HAProxy backends that follow the Kubernetes nodes (`haproxy-sync`).
 pub mod haproxy;
 

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
+use syncd::cli::{LogFormat, parse_duration};
 use syncd::haproxy::backends::{BackendKind, BackendsConfig};
 use syncd::haproxy::daemon::{DaemonConfig, Syncer};
 use syncd::haproxy::file_source::{NodeSet, read_nodes_file, run_file_source, watch_file};
@@ -41,12 +42,6 @@ struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,34 +138,6 @@ struct RenderArgs {
     /// Skip `haproxy -c` when writing to stdout.
     #[arg(long)]
     no_check: bool,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit())
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("invalid duration {s:?} (use ms, s or m)")),
-    }
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_client=warn,hyper=warn"));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => b.init(),
-        LogFormat::Json => b.json().init(),
-    }
 }
 
 async fn load_backends(path: &Path) -> Result<BackendsConfig> {
@@ -395,32 +362,11 @@ async fn run_cmd(args: RunArgs) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
-    init_logs(cli.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("haproxy-sync: cannot start the runtime: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    let result = rt.block_on(async {
+    syncd::cli::run_main("haproxy-sync", cli.log_format, async {
         match cli.command {
             Cmd::Run(a) => run_cmd(a).await,
             Cmd::Render(a) => render_cmd(a).await,
         }
-    });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("haproxy-sync: {e:#}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    })
 }

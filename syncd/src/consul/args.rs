@@ -135,40 +135,7 @@ impl ConsulArgs {
     }
 }
 
-/// Parses a Go-style duration (`500ms`, `10s`, `5m`, `1m30s`, `1h`); a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("{text:?} is not a duration (examples: 500ms, 10s, 5m, 1m30s)");
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(bad());
-    }
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .ok_or_else(bad)?;
-        let (number, tail) = rest.split_at(end);
-        let n: f64 = number.parse().map_err(|_| bad())?;
-        let unit_end = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_end);
-        let scale = match unit {
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += Duration::try_from_secs_f64(n * scale).map_err(|_| bad())?;
-        rest = tail;
-    }
-    Ok(total)
-}
+pub use crate::cli::parse_duration;
 
 #[cfg(test)]
 mod tests {

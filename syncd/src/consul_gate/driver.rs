@@ -67,13 +67,7 @@ fn now_unix() -> u64 {
 }
 
 fn pairs(entries: &[KvEntry]) -> Vec<KvPair> {
-    entries
-        .iter()
-        .map(|e| KvPair {
-            key: e.key.clone(),
-            value: e.value.clone(),
-        })
-        .collect()
+    entries.iter().map(KvEntry::to_kv_pair).collect()
 }
 
 /// The gate's working state between runs (also driven once by
@@ -82,6 +76,8 @@ pub struct Gate {
     client: ConsulClient,
     cfg: GateConfig,
     staging: Option<(u64, Vec<KvEntry>)>,
+    /// The live prefix as the watch last read it (audit mode judges it).
+    live: Option<Arc<KvList>>,
     ownership: Option<Ownership>,
     report: watch::Sender<GateReport>,
     leader: watch::Receiver<bool>,
@@ -105,6 +101,7 @@ impl Gate {
             client,
             cfg,
             staging: None,
+            live: None,
             ownership: None,
             report,
             leader,
@@ -147,6 +144,7 @@ impl Gate {
     ) -> super::verdict::Evaluation {
         evaluate(
             &snapshot.inputs,
+            &snapshot.report,
             &pairs(entries),
             root_of(&self.cfg.staging_prefix),
             index,
@@ -249,13 +247,11 @@ impl Gate {
     }
 
     async fn audit(&mut self, snapshot: &Snapshot) -> Option<StatusDoc> {
-        let live = self.client.list(&self.cfg.live_prefix, None).await;
-        let live = match live {
-            Ok(l) => l,
-            Err(e) => return Some(error_doc(0, &e)),
-        };
+        // The live watch already holds the content (and reports outages).
+        let live = self.live.clone()?;
         let eval = evaluate(
             &snapshot.inputs,
+            &snapshot.report,
             &pairs(&live.pairs),
             root_of(&self.cfg.live_prefix),
             live.index,
@@ -659,6 +655,7 @@ pub async fn run(
             r = live.changed() => {
                 if r.is_err() { return; }
                 let l = live.borrow_and_update().clone();
+                gate.live = l.clone();
                 if let Some(l) = l {
                     let provider = decode_provider(&pairs(&l.pairs), &live_root);
                     let update = Update::Consul { provider: Box::new(provider), keys: l.pairs.len() };

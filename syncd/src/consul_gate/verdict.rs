@@ -39,18 +39,19 @@ impl Evaluation {
 }
 
 /// Decode `staging` (keys under `staging_root`) the way Traefik decodes its
-/// root key, and judge it against the rest of `view`.
+/// root key, and judge it against the rest of `view`, whose own report is
+/// `before` (the snapshot's: computed once per view, not once per judgement).
 ///
 /// The decoder sees the keys with their staging names, so every finding names
 /// the key the operator edits.
 pub fn evaluate(
     view: &ViewInputs,
+    before: &Report,
     staging: &[KvPair],
     staging_root: &str,
     revision: u64,
 ) -> Evaluation {
     let provider = decode_provider(staging, staging_root);
-    let before = view.report();
     let after = view.report_with(provider.clone());
     let known: HashSet<(&str, Option<&str>)> = before
         .findings
@@ -225,7 +226,7 @@ mod tests {
             ("traefik-staging/http/routers/a/rule", "Host(`a`)"),
             ("traefik-staging/http/routers/a/servce", "s"),
         ]);
-        let e = evaluate(&view, &staging, "traefik-staging", 7);
+        let e = evaluate(&view, &view.report(), &staging, "traefik-staging", 7);
         assert!(!e.accepted());
         let item = StatusItem::from(&e.blocking[0]);
         assert_eq!(
@@ -250,11 +251,11 @@ mod tests {
             files: Some(files("http:\n  routers: {}\n")),
             ..ViewInputs::default()
         };
-        assert!(!evaluate(&view, &staging, "traefik-staging", 1).accepted());
+        assert!(!evaluate(&view, &view.report(), &staging, "traefik-staging", 1).accepted());
         view.files = Some(files(
             "http:\n  middlewares:\n    auth:\n      basicAuth:\n        users: [\"u:$apr1$x$y\"]\n",
         ));
-        let e = evaluate(&view, &staging, "traefik-staging", 2);
+        let e = evaluate(&view, &view.report(), &staging, "traefik-staging", 2);
         assert!(e.accepted(), "{:?}", e.blocking);
     }
 
@@ -275,7 +276,7 @@ mod tests {
                 "http://127.0.0.1:1",
             ),
         ]);
-        let e = evaluate(&view, &staging, "traefik-staging", 3);
+        let e = evaluate(&view, &view.report(), &staging, "traefik-staging", 3);
         assert!(e.accepted(), "{:?}", e.blocking);
     }
 

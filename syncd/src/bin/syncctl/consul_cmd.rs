@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use sync_core::decode::consul_kv::{self, KvPair};
+use sync_core::decode::consul_kv;
 use syncd::consul::{ConsulArgs, ConsulClient, TxnOp};
 use syncd::consul_gate::driver::{Gate, GateConfig, GateReport};
 use syncd::consul_gate::machine::Mode;
@@ -163,7 +163,6 @@ pub fn run(cmd: ConsulCommand) -> Result<ExitCode> {
 }
 
 fn client(args: &ConsulArgs) -> Result<ConsulClient> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let cfg = args.to_config().context("configuring the Consul client")?;
     ConsulClient::new(&cfg).context("configuring the Consul client")
 }
@@ -174,14 +173,7 @@ async fn export(a: ExportArgs) -> Result<ExitCode> {
         .list(&a.prefix, None)
         .await
         .with_context(|| format!("reading {}", a.prefix))?;
-    let pairs: Vec<KvPair> = list
-        .pairs
-        .iter()
-        .map(|e| KvPair {
-            key: e.key.clone(),
-            value: e.value.clone(),
-        })
-        .collect();
+    let pairs = list.to_kv_pairs();
     let json = sync_core::encode::kv::export_json(&pairs);
     match &a.output {
         Some(path) => {
@@ -391,14 +383,7 @@ async fn promote(a: PromoteArgs) -> Result<ExitCode> {
         .list(&a.prefixes.live_prefix, None)
         .await
         .context("reading live")?;
-    let live_pairs: Vec<KvPair> = live
-        .pairs
-        .iter()
-        .map(|e| KvPair {
-            key: e.key.clone(),
-            value: e.value.clone(),
-        })
-        .collect();
+    let live_pairs = live.to_kv_pairs();
     inputs.consul = Some(consul_kv::decode_provider(
         &live_pairs,
         a.prefixes.live_prefix.trim_end_matches('/'),

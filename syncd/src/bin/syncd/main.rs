@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use syncd::cli::{LogFormat, parse_duration};
 use syncd::consul::{ConsulArgs, ConsulClient};
 use syncd::consul_gate::args::GateArgs;
 use syncd::consul_gate::driver::GateConfig;
@@ -53,12 +54,6 @@ struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Cmd,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum LogFormat {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,21 +127,6 @@ struct RunArgs {
     consul: ConsulArgs,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?} (e.g. 200ms, 15s, 1m)"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" | "" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("invalid duration {s:?} (use ms, s or m)")),
-    }
-}
-
 fn hostname() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates
@@ -158,19 +138,6 @@ fn hostname() -> Option<String> {
     let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
     let name = String::from_utf8_lossy(&buf[..end]).into_owned();
     (!name.is_empty()).then_some(name)
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_client=warn,hyper=warn"));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => b.init(),
-        LogFormat::Json => b.json().init(),
-    }
 }
 
 async fn shutdown_signal() {
@@ -340,32 +307,11 @@ async fn run(a: RunArgs) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
-    init_logs(cli.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("syncd: cannot start the runtime: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    let result = rt.block_on(async {
+    syncd::cli::run_main("syncd", cli.log_format, async {
         match cli.command {
             Cmd::Run(a) => run(*a).await,
             Cmd::WebhookCert(a) => syncd::webhook::cert::run(&a),
         }
-    });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("syncd: {e:#}");
-            std::process::ExitCode::from(1)
-        }
-    }
+    })
 }
